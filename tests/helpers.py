@@ -1,0 +1,31 @@
+"""Shared test helpers: save/load round trips and config round trips, in the spirit of Keras's
+``run_layer_test``."""
+
+import numpy as np
+
+import keras
+
+
+def assert_model_roundtrip(model, x, tmp_path, name="model.keras", atol=0.0):
+    """Saves ``model`` to ``.keras``, loads it with no ``custom_objects`` and ``safe_mode=True``,
+    and asserts equal configs and identical predictions. Returns the loaded model."""
+    path = str(tmp_path / name)
+    expected = np.asarray(model.predict(x, verbose=0))
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert loaded.get_config() == model.get_config()
+    got = np.asarray(loaded.predict(x, verbose=0))
+    if atol == 0.0:
+        np.testing.assert_array_equal(got, expected)
+    else:
+        np.testing.assert_allclose(got, expected, atol=atol, rtol=0)
+    return loaded
+
+
+def assert_config_roundtrip(obj):
+    """``serialize`` then ``deserialize`` gives an object of the same class and config."""
+    data = keras.saving.serialize_keras_object(obj)
+    back = keras.saving.deserialize_keras_object(data)
+    assert type(back) is type(obj)
+    assert back.get_config() == obj.get_config()
+    return back
