@@ -1,0 +1,1 @@
+"""Figures (matplotlib, the ``plot`` extra): information plane, RG flows, couplings, Ising flows."""
