@@ -84,6 +84,13 @@ def _check_float(x, name="x"):
         )
 
 
+def _as_dtype(value, dtype):
+    """A tensor of ``dtype``; Python numbers are converted directly (no float32 detour)."""
+    if isinstance(value, (int, float)):
+        return ops.convert_to_tensor(value, dtype=dtype)
+    return ops.cast(value, dtype)
+
+
 @keras.saving.register_keras_serializable(package="keras_rg")
 class ScaleAware:
     """Scale-aware activation ``σ_s(x) = s^(−α) · g(s·x)`` for any base activation ``g``.
@@ -119,8 +126,7 @@ class ScaleAware:
     def __call__(self, x, scale=None):
         x = ops.convert_to_tensor(x)
         _check_float(x)
-        s = self.scale if scale is None else scale
-        s = ops.cast(s, x.dtype)
+        s = _as_dtype(self.scale if scale is None else scale, x.dtype)
         return ops.power(s, -self.alpha) * self._fn(s * x)
 
     def get_config(self):

@@ -1,0 +1,109 @@
+"""Argument checks shared by the estimators: samples, labels and hyperparameters."""
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "as_samples",
+    "as_labels",
+    "check_positive_float",
+    "check_positive_int",
+    "check_block_size",
+    "label_entropy",
+]
+
+
+def as_samples(value, name):
+    """Returns ``value`` as a float64 array of shape ``(n, d)``: 1-D becomes one column and any
+    trailing axes are flattened (an activation map is one sample per row)."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"Received an invalid value for `{name}`: expected a numeric array of shape "
+            f"(n_samples, ...). Received: {name} of type {type(value).__name__}"
+        ) from err
+    if array.ndim == 0:
+        raise ValueError(
+            f"Received an invalid value for `{name}`: expected an array of shape (n_samples, ...)."
+            f" Received: {name} with shape {array.shape}"
+        )
+    array = array.reshape(array.shape[0], -1)
+    if array.shape[0] < 2 or array.shape[1] < 1:
+        raise ValueError(
+            f"Received an invalid value for `{name}`: expected at least 2 samples and 1 feature. "
+            f"Received: {name} with shape {array.shape}"
+        )
+    if not np.all(np.isfinite(array)):
+        bad = int(np.sum(~np.isfinite(array)))
+        raise ValueError(
+            f"Received an invalid value for `{name}`: expected finite values. "
+            f"Received: {name} with {bad} NaN or infinite entries"
+        )
+    return array
+
+
+def as_labels(value, n, name="labels"):
+    """Returns class labels as integer codes ``0..C-1`` of shape ``(n,)``. Accepts 1-D integer
+    labels (or integer-valued floats) and 2-D one-hot or probability rows (arg-max)."""
+    array = np.asarray(value)
+    if array.ndim == 2 and array.shape[1] > 1:
+        array = np.argmax(array, axis=1)
+    elif array.ndim == 2:
+        array = array[:, 0]
+    if array.ndim != 1 or array.shape[0] != n:
+        raise ValueError(
+            f"Received an invalid value for `{name}`: expected {n} class labels, 1-D integers or "
+            f"2-D one-hot rows. Received: {name} with shape {np.shape(value)}"
+        )
+    if array.dtype.kind == "f":
+        if not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
+            raise ValueError(
+                f"Received an invalid value for `{name}`: expected integer class labels (use "
+                f"`ksg_mi` for a continuous target). Received: {name} with non-integer values"
+            )
+    elif array.dtype.kind not in "iub":
+        raise TypeError(
+            f"Received an invalid value for `{name}`: expected integer class labels. "
+            f"Received: {name} with dtype {array.dtype}"
+        )
+    _, codes = np.unique(array, return_inverse=True)
+    return codes.reshape(-1).astype(np.int64)
+
+
+def label_entropy(codes):
+    """Entropy in nats of the empirical distribution of integer codes."""
+    counts = np.bincount(codes)
+    p = counts[counts > 0] / codes.shape[0]
+    return float(-np.sum(p * np.log(p)))
+
+
+def check_positive_float(value, name):
+    """Returns ``value`` as a float after checking it is finite and > 0."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"Received an invalid value for `{name}`: expected a finite float > 0. "
+            f"Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def check_positive_int(value, name, minimum=1):
+    """Returns ``value`` as an int after checking it is an integer >= ``minimum``."""
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not ok or value < minimum:
+        raise ValueError(
+            f"Received an invalid value for `{name}`: expected an integer >= {minimum}. "
+            f"Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def check_block_size(value):
+    """``None`` (planned from the memory budget) or a positive integer."""
+    if value is None:
+        return None
+    return check_positive_int(value, "block_size")

@@ -1,0 +1,192 @@
+"""Noise-regularised KDE bounds on layer information (Kolchinsky-Tracey pairwise distances)."""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from keras_rg.information import _blocks
+from keras_rg.information._checks import (
+    as_labels,
+    as_samples,
+    check_block_size,
+    check_positive_float,
+    label_entropy,
+)
+from keras_rg.information._result import InformationEstimate
+
+__all__ = ["kde_mi_input", "kde_mi_labels", "kde_mi_plane", "KDE_TEMPORARIES"]
+
+# Live (block, n) float64 arrays in one block step: distances, the self and class masks, the two
+# scaled exponents and their class-masked copies, and the log-sum-exp working arrays.
+KDE_TEMPORARIES = 10
+
+
+@tf.function(reduce_retracing=True)
+def _block_sums(block, samples, block_sq, samples_sq, start, block_codes, codes, inv_kl, inv_bd):
+    """Sums over the block's rows of log sum_j exp(-D_ij / 2s) (KL) and exp(-D_ij / 8s) (BD),
+    over all j and over the j of the row's own class."""
+    dist = _blocks.squared_distances(block, samples, block_sq, samples_sq)
+    rows = tf.shape(block)[0]
+    zero = tf.zeros((), dist.dtype)
+    dist = tf.where(_blocks.self_mask(start, rows, tf.shape(samples)[0]), zero, dist)
+    same = tf.equal(block_codes[:, None], codes[None, :])
+    sums = []
+    for inv in (inv_kl, inv_bd):
+        logits = -dist * inv
+        sums.append(tf.reduce_sum(tf.reduce_logsumexp(logits, axis=1)))
+        masked = tf.where(same, logits, tf.constant(-np.inf, logits.dtype))
+        sums.append(tf.reduce_sum(tf.reduce_logsumexp(masked, axis=1)))
+    return tf.stack(sums)
+
+
+def _mean_log_sums(t, codes, noise_variance, block_size):
+    """Means over samples of the four log-sum-exps: (all KL, class KL, all BD, class BD)."""
+    n, d = t.shape
+    block = block_size or _blocks.plan_block_rows(n, d, temporaries=KDE_TEMPORARIES)
+    samples = tf.constant(t)
+    samples_sq = tf.reduce_sum(samples * samples, axis=1)
+    codes_t = tf.constant(codes)
+    inv_kl = tf.constant(1.0 / (2.0 * noise_variance), tf.float64)
+    inv_bd = tf.constant(1.0 / (8.0 * noise_variance), tf.float64)
+    total = np.zeros(4)
+    for start, stop in _blocks.row_blocks(n, block):
+        total += _block_sums(
+            samples[start:stop],
+            samples,
+            samples_sq[start:stop],
+            samples_sq,
+            tf.constant(start, tf.int32),
+            codes_t[start:stop],
+            codes_t,
+            inv_kl,
+            inv_bd,
+        ).numpy()
+    return total / n
+
+
+def _prepare(t, labels, noise_variance, block_size):
+    samples = as_samples(t, "t")
+    noise_variance = check_positive_float(noise_variance, "noise_variance")
+    block_size = check_block_size(block_size)
+    n = samples.shape[0]
+    codes = np.zeros(n, np.int64) if labels is None else as_labels(labels, n)
+    means = _mean_log_sums(samples, codes, noise_variance, block_size)
+    hyper = {"noise_variance": noise_variance}
+    return n, codes, means, hyper
+
+
+def _input_estimate(n, means, hyper):
+    log_n = math.log(n)
+    upper = log_n - means[0]
+    lower = log_n - means[2]
+    return InformationEstimate(
+        value=upper, estimator="kde", n=n, hyperparameters=hyper, lower=lower, upper=upper
+    )
+
+
+def _label_estimate(n, codes, means, hyper):
+    h_y = label_entropy(codes)
+    all_kl, cls_kl, all_bd, cls_bd = means
+    value = h_y - all_kl + cls_kl
+    # The true value lies in [0, H(Y)], so clipping keeps the bracket valid and tightens it.
+    upper = min(h_y - all_kl + cls_bd, h_y)
+    lower = max(h_y - all_bd + cls_kl, 0.0)
+    return InformationEstimate(
+        value=value, estimator="kde", n=n, hyperparameters=hyper, lower=lower, upper=upper
+    )
+
+
+def kde_mi_input(t, *, noise_variance=0.1, block_size=None):
+    """Pairwise-distance bounds on ``I(T + Z; X)``, Z ~ N(0, noise_variance * I), in nats.
+
+    For a deterministic layer ``T = f(X)`` and X uniform over the ``n`` given inputs, ``T + Z`` is
+    a mixture of ``n`` Gaussians and ``I(T + Z; X) = H(T + Z) - H(Z)``. Kolchinsky and Tracey's
+    pairwise bounds on a mixture's entropy give, with ``D_ij = |t_i - t_j|^2``,
+
+        upper = -mean_i log mean_j exp(-D_ij / (2 noise_variance))   (KL divergence)
+        lower = -mean_i log mean_j exp(-D_ij / (8 noise_variance))   (Bhattacharyya distance)
+
+    both in ``[0, log n]``. ``value`` is the upper bound, as used by Saxe et al. (2018). This is the
+    noise-regularised layer information of seed 000 (Liaw), Definition 3: without noise it is
+    infinite for continuous X, and with ``n`` samples it cannot exceed ``log n``.
+
+    The ``O(n^2 d)`` pairwise work runs in TensorFlow (on a GPU when there is one) in row blocks,
+    in float64, so memory is ``O(block * n)`` plus the samples.
+
+    Args:
+        t: Layer activations, shape ``(n, ...)``; trailing axes are flattened.
+        noise_variance: Variance of the added Gaussian noise, the estimator's resolution.
+            Defaults to 0.1.
+        block_size: Rows per block. Defaults to ``None``: as many as fit 128 MiB.
+
+    Returns:
+        An ``InformationEstimate`` with ``lower`` and ``upper``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> t = np.random.default_rng(0).normal(size=(500, 3))
+    >>> est = kde_mi_input(t, noise_variance=1e-6)
+    >>> est.saturated  # 500 well-separated points at tiny noise: log 500
+    True
+    """
+    n, _, means, hyper = _prepare(t, None, noise_variance, block_size)
+    return _input_estimate(n, means, hyper)
+
+
+def kde_mi_labels(t, labels, *, noise_variance=0.1, block_size=None):
+    """Pairwise-distance estimate of ``I(T + Z; Y)`` for class labels Y, in nats.
+
+    ``I(T + Z; Y) = H(T + Z) - sum_c p_c H(T + Z | Y = c)``, each entropy that of a Gaussian mixture
+    over the samples (of class c). ``value`` takes the KL form for every entropy (Saxe et al.
+    2018); ``upper`` takes the KL upper bound for ``H(T + Z)`` and the Bhattacharyya lower bounds for
+    the class terms, ``lower`` the reverse, each clipped to ``[0, H(Y)]`` (H(Y) is the empirical
+    label entropy), so ``lower`` and ``upper`` bracket the mixture's true ``I(T + Z; Y)``. The
+    bracket is rigorous but loose when classes overlap at the noise scale: ``value`` is the
+    estimate to read.
+
+    Args:
+        t: Layer activations, shape ``(n, ...)``.
+        labels: Class labels, ``(n,)`` integers or ``(n, C)`` one-hot rows.
+        noise_variance: Variance of the added Gaussian noise. Defaults to 0.1.
+        block_size: Rows per block. Defaults to ``None``: as many as fit 128 MiB.
+
+    Returns:
+        An ``InformationEstimate`` with ``lower`` and ``upper``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> y = np.repeat([0, 1], 200)
+    >>> t = y[:, None] * 10.0 + np.random.default_rng(0).normal(size=(400, 2))
+    >>> round(kde_mi_labels(t, y).value, 3)  # classes fully separated: H(Y) = log 2
+    0.693
+    """
+    n, codes, means, hyper = _prepare(t, labels, noise_variance, block_size)
+    return _label_estimate(n, codes, means, hyper)
+
+
+def kde_mi_plane(t, labels, *, noise_variance=0.1, block_size=None):
+    """``(I(T + Z; X), I(T + Z; Y))`` from one pairwise pass: equal to ``kde_mi_input`` and
+    ``kde_mi_labels`` on the same arguments at about half their combined cost.
+
+    Args:
+        t: Layer activations, shape ``(n, ...)``.
+        labels: Class labels, ``(n,)`` integers or ``(n, C)`` one-hot rows.
+        noise_variance: Variance of the added Gaussian noise. Defaults to 0.1.
+        block_size: Rows per block. Defaults to ``None``: as many as fit 128 MiB.
+
+    Returns:
+        A pair of ``InformationEstimate``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> t = np.random.default_rng(0).normal(size=(300, 4))
+    >>> i_tx, i_ty = kde_mi_plane(t, np.arange(300) % 3)
+    >>> bool(i_tx.lower <= i_tx.value and i_ty.value <= i_ty.upper)
+    True
+    """
+    n, codes, means, hyper = _prepare(t, labels, noise_variance, block_size)
+    return _input_estimate(n, means, hyper), _label_estimate(n, codes, means, hyper)

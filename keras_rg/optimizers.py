@@ -1,0 +1,284 @@
+"""LangevinAnnealing: a Keras 3 optimizer for simulated annealing by Langevin dynamics."""
+
+import math
+import numbers
+import random
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from keras_rg.schedules import ConstantTemperature, LogarithmicCooling
+
+__all__ = ["LangevinAnnealing"]
+
+_PRECONDITIONERS = ("identity", "rmsprop")
+# Philox counter layout: the high 64 bits hold the iteration, the low 64 bits start at
+# ``variable_index << _INDEX_SHIFT``. Each draw of n normals advances the counter by at most
+# n steps, so streams of different (iteration, variable) pairs never overlap while every
+# variable has fewer than 2**40 elements and there are fewer than 2**24 variables.
+_INDEX_SHIFT = 40
+_PHILOX = tf.random.Algorithm.PHILOX.value
+
+
+def _invalid(name, value, expected):
+    return ValueError(
+        f"Received an invalid value for `{name}`: expected {expected}. Received: {name}={value!r}"
+    )
+
+
+def _is_real(value):
+    return (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )
+
+
+@keras.saving.register_keras_serializable(package="keras_rg")
+class LangevinAnnealing(keras.optimizers.Optimizer):
+    """Langevin dynamics with a cooling temperature: simulated annealing for `model.fit`.
+
+    Each step is the Euler–Maruyama discretisation of ``dW = -P ∇L dt + sqrt(2 T_t P / N) dB``:
+
+        W ← W - h · P · g + sqrt(2 · h · T_t · P / N) · ξ,    ξ ~ N(0, I)
+
+    with ``g`` the mini-batch mean gradient, ``h`` the step size (``learning_rate``), ``T_t`` the
+    temperature at step ``t``, ``N`` = ``data_size`` and ``P`` a diagonal preconditioner. With
+    ``N = 1`` and ``P = I`` this is the SDE of seed 001 (Gong & Xia, "Interpreting FCDNNs via RG on
+    exponential family", eq. 6) with ``η_t = 2 T_t``: at constant ``T`` the iterates sample
+    ``∝ exp(-L / T)``; with ``N`` the data-set size they sample ``∝ exp(-N L / T)``, the Bayesian
+    posterior at ``T = 1`` when ``L`` is the mean negative log-likelihood plus prior / N.
+    The default temperature is the logarithmic cooling ``T_t = 1 / log(t + 2)`` on which the
+    convergence of simulated annealing rests (Lemma 2.1 there).
+
+    With ``preconditioner="rmsprop"``, ``v ← decay · v + (1 - decay) · g²`` (``v`` starts at 1) and
+    ``P = 1 / sqrt(v + diagonal_bias)``: the preconditioned SGLD of Li et al. (2016). Configured
+    as ``learning_rate = lr · N / 2``, ``temperature=1.0``, it reproduces
+    `tfp.optimizer.StochasticGradientLangevinDynamics(lr, data_size=N)` (drift
+    ``(lr / 2) N P g``, noise ``N(0, lr P)``) without its diagonal-Jacobian correction term,
+    which that implementation evaluates to zero in a Keras training step. TFP switches the
+    noise on after ``burnin + 1`` steps, this optimizer after ``burnin``.
+
+    The noise is drawn in float32 (also under mixed precision) by the counter-based Philox
+    generator, keyed on the seed (an optimizer variable), the iteration and the variable's
+    index: runs are reproducible, saving/loading or checkpointing resumes the exact noise
+    sequence, every replica of a mirrored variable under `tf.distribute` draws the same noise,
+    and the update compiles with XLA (`jit_compile=True`).
+
+    Args:
+        learning_rate: Step size ``h``: a float >= 0, a
+            `keras.optimizers.schedules.LearningRateSchedule` (e.g. any schedule of
+            `keras_rg.schedules`) or a callable with no arguments. Defaults to `0.01`.
+        temperature: ``T_t``: a float >= 0 (constant) or a schedule such as
+            `keras_rg.schedules.LogarithmicCooling`. `None` means `LogarithmicCooling()`.
+            Defaults to `None`.
+        data_size: ``N``, the number of training examples the mean loss averages over (float
+            > 0). Defaults to `1`.
+        preconditioner: `"identity"` or `"rmsprop"`. Defaults to `"identity"`.
+        decay: RMSprop decay of the squared-gradient average, a float in [0, 1].
+            Defaults to `0.95`.
+        diagonal_bias: Added to ``v`` before the inverse square root, a float >= 0.
+            Defaults to `1e-8`.
+        burnin: Number of initial noise-free steps (the preconditioner is still updated),
+            an integer >= 0. Defaults to `0`.
+        seed: Integer seed in [0, 2**63) of the noise. `None` draws one from Python's `random`
+            module (so `keras.utils.set_random_seed` makes it reproducible). Defaults to `None`.
+        **kwargs: The usual Keras optimizer arguments (`weight_decay`, `clipnorm`, `clipvalue`,
+            `global_clipnorm`, `use_ema`, `ema_momentum`, `ema_overwrite_frequency`,
+            `loss_scale_factor`, `gradient_accumulation_steps`, `name`).
+
+    Example:
+
+    >>> import keras
+    >>> from keras_rg.optimizers import LangevinAnnealing
+    >>> from keras_rg.schedules import LogarithmicCooling
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    >>> model.compile(
+    ...     optimizer=LangevinAnnealing(1e-3, temperature=LogarithmicCooling(0.1), seed=0),
+    ...     loss="mse",
+    ... )
+
+    References:
+        Seed 001: Gong & Xia, eq. 6 and Lemma 2.1. M. Welling, Y. W. Teh, "Bayesian learning via
+        stochastic gradient Langevin dynamics", ICML 2011. C. Li, C. Chen, D. Carlson, L. Carin,
+        "Preconditioned stochastic gradient Langevin dynamics for deep neural networks", AAAI 2016.
+        B. Hajek, "Cooling schedules for optimal annealing", Math. Oper. Res. 13 (1988).
+    """
+
+    def __init__(
+        self,
+        learning_rate=0.01,
+        temperature=None,
+        data_size=1,
+        preconditioner="identity",
+        decay=0.95,
+        diagonal_bias=1e-8,
+        burnin=0,
+        seed=None,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        **kwargs,
+    ):
+        if _is_real(learning_rate):
+            if learning_rate < 0:
+                raise _invalid("learning_rate", learning_rate, "a finite float >= 0")
+            learning_rate = float(learning_rate)
+        elif not callable(learning_rate):
+            raise _invalid(
+                "learning_rate",
+                learning_rate,
+                "a finite float >= 0 or a keras.optimizers.schedules.LearningRateSchedule",
+            )
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
+        if temperature is None:
+            temperature = LogarithmicCooling()
+        if _is_real(temperature):
+            if temperature < 0:
+                raise _invalid("temperature", temperature, "a finite float >= 0 or a schedule")
+            temperature = float(temperature)
+            self._temperature_schedule = ConstantTemperature(temperature)
+        elif isinstance(temperature, keras.optimizers.schedules.LearningRateSchedule):
+            self._temperature_schedule = temperature
+        else:
+            raise _invalid(
+                "temperature",
+                temperature,
+                "a finite float >= 0, None, or a temperature schedule (a "
+                "keras.optimizers.schedules.LearningRateSchedule such as "
+                "keras_rg.schedules.LogarithmicCooling())",
+            )
+        self.temperature = temperature
+        if not _is_real(data_size) or data_size <= 0:
+            raise _invalid("data_size", data_size, "a finite number > 0")
+        self.data_size = data_size
+        if preconditioner not in _PRECONDITIONERS:
+            raise _invalid("preconditioner", preconditioner, f"one of {_PRECONDITIONERS}")
+        self.preconditioner = preconditioner
+        if not _is_real(decay) or not 0.0 <= decay <= 1.0:
+            raise _invalid("decay", decay, "a float in [0, 1]")
+        self.decay = float(decay)
+        if not _is_real(diagonal_bias) or diagonal_bias < 0:
+            raise _invalid("diagonal_bias", diagonal_bias, "a finite float >= 0")
+        self.diagonal_bias = float(diagonal_bias)
+        if not isinstance(burnin, numbers.Integral) or isinstance(burnin, bool) or burnin < 0:
+            raise _invalid("burnin", burnin, "an integer >= 0")
+        self.burnin = int(burnin)
+        if seed is not None and (
+            not isinstance(seed, numbers.Integral)
+            or isinstance(seed, bool)
+            or not 0 <= seed < 2**63
+        ):
+            raise _invalid("seed", seed, "None or an integer in [0, 2**63)")
+        self.seed = seed
+        initial_seed = random.getrandbits(62) if seed is None else int(seed)
+        with keras.name_scope(self.name, caller=self):
+            # The noise key is optimizer state: saved, checkpointed and restored with it.
+            self._seed_variable = keras.Variable(
+                initial_seed,
+                name="seed",
+                dtype="int64",
+                trainable=False,
+                aggregation="only_first_replica",
+            )
+
+    @property
+    def current_temperature(self):
+        """The temperature ``T_t`` at the current iteration, a float32 scalar tensor."""
+        return ops.cast(self._temperature_schedule(self._iterations), "float32")
+
+    @property
+    def temperature_schedule(self):
+        """The temperature schedule (a `ConstantTemperature` when a float was given)."""
+        return self._temperature_schedule
+
+    def build(self, variables):
+        """Creates the RMSprop accumulators (initialised to one) when preconditioning."""
+        if self.built:
+            return
+        super().build(variables)
+        self._mean_squares = []
+        if self.preconditioner == "rmsprop":
+            self._mean_squares = self.add_optimizer_variables(variables, "rms", initializer="ones")
+
+    def _noise(self, shape, step, index):
+        """Standard normals in float32, a pure function of (seed, step, variable index)."""
+        key = tf.reshape(tf.bitcast(ops.convert_to_tensor(self._seed_variable), tf.uint64), [1])
+        low = tf.constant(index << _INDEX_SHIFT, dtype=tf.uint64)
+        counter = tf.stack([low, tf.bitcast(ops.cast(step, "int64"), tf.uint64)])
+        return tf.raw_ops.StatelessRandomNormalV2(
+            shape=shape, key=key, counter=counter, alg=_PHILOX, dtype=tf.float32
+        )
+
+    def update_step(self, gradient, variable, learning_rate):
+        """One Euler–Maruyama step for one variable (computed in float32)."""
+        if isinstance(gradient, tf.IndexedSlices):
+            gradient = tf.convert_to_tensor(gradient)  # the noise is dense anyway
+        index = self._get_variable_index(variable)
+        step = self._iterations
+        g = ops.cast(gradient, "float32")
+        h = ops.cast(learning_rate, "float32")
+        temperature = ops.cast(self._temperature_schedule(step), "float32")
+        noise_variance = 2.0 / float(self.data_size) * h * temperature
+        if self.preconditioner == "rmsprop":
+            v = self._mean_squares[index]
+            v_new = self.decay * ops.cast(v, "float32") + (1.0 - self.decay) * ops.square(g)
+            self.assign(v, v_new)
+            p = 1.0 / ops.sqrt(v_new + self.diagonal_bias)
+            drift = h * p * g
+            noise_std = ops.sqrt(noise_variance * p)
+        else:
+            drift = h * g
+            noise_std = ops.sqrt(noise_variance)
+        if self.burnin > 0:
+            noise_std = noise_std * ops.cast(ops.greater_equal(step, self.burnin), "float32")
+        xi = self._noise(variable.shape, step, index)
+        self.assign_add(variable, ops.cast(noise_std * xi - drift, variable.dtype))
+
+    def get_config(self):
+        config = super().get_config()
+        temperature = self.temperature
+        if not isinstance(temperature, float):
+            temperature = keras.saving.serialize_keras_object(temperature)
+        config.update(
+            {
+                "temperature": temperature,
+                "data_size": self.data_size,
+                "preconditioner": self.preconditioner,
+                "decay": self.decay,
+                "diagonal_bias": self.diagonal_bias,
+                "burnin": self.burnin,
+                "seed": self.seed,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("temperature"), dict):
+            config["temperature"] = keras.saving.deserialize_keras_object(
+                config["temperature"], custom_objects=custom_objects
+            )
+        return super().from_config(config, custom_objects=custom_objects)
