@@ -1,0 +1,20 @@
+"""Mutual-information estimators for layer information, in nats (seed 000, Definition 3)."""
+
+from keras_rg.information._result import InformationEstimate
+from keras_rg.information.binning import binning_mi_input, binning_mi_labels, binning_mi_plane
+from keras_rg.information.gaussian import gaussian_mi
+from keras_rg.information.kde import kde_mi_input, kde_mi_labels, kde_mi_plane
+from keras_rg.information.ksg import ksg_mi, ross_mi
+
+__all__ = [
+    "InformationEstimate",
+    "binning_mi_input",
+    "binning_mi_labels",
+    "binning_mi_plane",
+    "gaussian_mi",
+    "kde_mi_input",
+    "kde_mi_labels",
+    "kde_mi_plane",
+    "ksg_mi",
+    "ross_mi",
+]
