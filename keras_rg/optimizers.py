@@ -245,9 +245,11 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
             v = self._mean_squares[index]
             v_new = self.decay * ops.cast(v, "float32") + (1.0 - self.decay) * ops.square(g)
             self.assign(v, v_new)
-            p = 1.0 / ops.sqrt(v_new + self.diagonal_bias)
-            drift = h * p * g
-            noise_std = ops.sqrt(noise_variance * p)
+            # P = 1 / root. Divisions, not reciprocals: TF's vectorised reciprocal and rsqrt
+            # are approximate and differ between copies of a mirrored variable by an ulp.
+            root = ops.sqrt(v_new + self.diagonal_bias)
+            drift = h * g / root
+            noise_std = ops.sqrt(noise_variance / root)
         else:
             drift = h * g
             noise_std = ops.sqrt(noise_variance)
