@@ -30,7 +30,7 @@ def sample_chain(length, coupling, n_samples, periodic=False, seed=0):
 
     Example:
         >>> s = sample_chain(100, 0.8, 2000, seed=1)
-        >>> abs(float((s[:, 1:] * s[:, :-1]).mean()) - np.tanh(0.8)) < 0.01
+        >>> bool(abs((s[:, 1:] * s[:, :-1]).mean() - np.tanh(0.8)) < 0.01)
         True
 
     Reference: the 1-D input data of seed 001's ref. [1] (Xia & Gong).

@@ -95,7 +95,9 @@ def onsager_specific_heat(coupling):
         bracket = 1.0 + (2.0 / np.pi) * q * k1
         du_dk = 2.0 / s**2 * bracket - (c / s) * (2.0 / np.pi) * (dq_dk * k1 + q * dk1_dm * dm_dk)
         heat = -(k**2) * du_dk
-    heat = np.where(k == 0.0, 0.0, np.where(np.isclose(k, CRITICAL_COUPLING, rtol=0, atol=1e-15), np.inf, heat))
+    heat = np.where(
+        k == 0.0, 0.0, np.where(np.isclose(k, CRITICAL_COUPLING, rtol=0, atol=1e-15), np.inf, heat)
+    )
     return heat[()] if heat.ndim == 0 else heat
 
 
@@ -163,7 +165,7 @@ def chain_energy(coupling, length, periodic=False):
 
     Example:
         >>> round(chain_energy(0.2, 100), 6)
-        -0.195397
+        -0.195402
     """
     n = check_int("length", length, 2)
     bonds = n if periodic else n - 1
