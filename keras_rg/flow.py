@@ -326,7 +326,7 @@ class LinearBeta:
 
     def __call__(self, theta):
         theta = ops.convert_to_tensor(theta)
-        return ops.cast(self.coefficient, theta.dtype) * theta
+        return ops.convert_to_tensor(self.coefficient, theta.dtype) * theta
 
     def get_config(self):
         return {"coefficient": self.coefficient}
@@ -691,6 +691,8 @@ def _update_one(var, signed_epsilon, beta):
     value = ops.convert_to_tensor(var)
     dtype = _compute_dtype(value.dtype)
     x = ops.cast(value, dtype)
+    if isinstance(signed_epsilon, float):
+        signed_epsilon = ops.convert_to_tensor(signed_epsilon, dtype)
     new = x - ops.cast(signed_epsilon, dtype) * ops.cast(beta(x), dtype)
     var.assign(ops.cast(new, value.dtype))
 
@@ -728,7 +730,10 @@ def apply_rg_step(pairs, epsilon, direction="paper"):
         1.5
     """
     sign = direction_sign(direction)
-    signed = ops.multiply(ops.convert_to_tensor(epsilon, "float32"), sign)
+    if isinstance(epsilon, (int, float, np.number)):
+        signed = sign * float(epsilon)  # rounded once, to each variable's dtype
+    else:
+        signed = ops.multiply(ops.convert_to_tensor(epsilon), sign)
     if tf.distribute.in_cross_replica_context():
         _update_all(tf.distribute.get_strategy(), pairs, signed)
     else:
