@@ -34,9 +34,10 @@ def plan_block_rows(n, d, *, temporaries, itemsize=8, budget_bytes=DEFAULT_BUDGE
 
 
 def peak_bytes(n, d, block, *, temporaries, itemsize=8):
-    """Upper estimate of the bytes a blocked pass holds at once: the ``(n, d)`` samples, their
-    per-sample norms and labels, and one block's temporaries."""
-    resident = itemsize * (n * d + 2 * n)
+    """Upper estimate of the bytes a blocked pass holds at once: the ``(n, d)`` samples twice (the
+    float64 host copy and its TensorFlow tensor), per-sample norms and labels, and one block's
+    temporaries."""
+    resident = itemsize * (2 * n * d + 2 * n)
     return int(resident + itemsize * block * (temporaries * n + d))
 
 
