@@ -77,6 +77,12 @@ class _ScaleCovariant(keras.layers.Layer):
                 f"Received an invalid value for `scale_mode`: expected one of {SCALE_MODES}. "
                 f"Received: scale_mode={scale_mode!r}"
             )
+        if scale_mode == "trainable" and isinstance(self.activation, PowerLaw):
+            raise ValueError(
+                "Received scale_mode='trainable' with the scale-free PowerLaw activation: its "
+                "output does not depend on s, so log_scale would never train. Use "
+                "scale_mode='fixed' or a ScaleAware activation."
+            )
         self.scale_mode = scale_mode
         self.scale = validate_positive("scale", scale)
         self.use_bias = bool(use_bias)
@@ -140,7 +146,9 @@ class _ScaleCovariant(keras.layers.Layer):
     def _adaptive_scale(self, x):
         """``scale / rms(x)`` per sample, shaped to broadcast against ``x``; zero-safe."""
         axes = tuple(range(1, len(x.shape)))
-        mean_sq = ops.mean(ops.square(ops.cast(x, "float32")), axis=axes, keepdims=True)
+        # statistics in at least float32 (float16 squares overflow above 256)
+        wide = "float64" if keras.backend.standardize_dtype(x.dtype) == "float64" else "float32"
+        mean_sq = ops.mean(ops.square(ops.cast(x, wide)), axis=axes, keepdims=True)
         nonzero = mean_sq > 0
         rms = ops.sqrt(ops.where(nonzero, mean_sq, ops.ones_like(mean_sq)))
         s = ops.where(nonzero, self.scale / rms, ops.full_like(mean_sq, self.scale))
