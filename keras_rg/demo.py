@@ -28,9 +28,10 @@ __all__ = [
 ]
 
 AMPLITUDE_FACTORS = (1.0, 0.1, 10.0)
+N_CLASSES = len(WAVEFORMS)
 
 
-def build_scale_covariant(length=128, n_classes=len(WAVEFORMS), base="tanh", alpha=1.0):
+def build_scale_covariant(length=128, n_classes=N_CLASSES, base="tanh", alpha=1.0):
     """Adaptive, bias-free scale-covariant conv net: homogeneous of degree α³ in its input, so
     its arg-max (the predicted class) does not change when the input is multiplied by c > 0.
 
@@ -51,7 +52,7 @@ def build_scale_covariant(length=128, n_classes=len(WAVEFORMS), base="tanh", alp
     return keras.Sequential(layers, name="scale_covariant")
 
 
-def build_baseline(length=128, n_classes=len(WAVEFORMS)):
+def build_baseline(length=128, n_classes=N_CLASSES):
     """A plain Keras conv net of the same shape and size (ReLU, biases)."""
     layers = [
         keras.Input((length, 1)),
