@@ -43,37 +43,43 @@ class CouplingEstimate:
         return self.errors["nn"]
 
 
+def _shift(s, shift, axis, periodic):
+    # s[..., i - shift, ...] along ``axis``: wraps on a torus, zero beyond an open boundary.
+    if periodic:
+        return np.roll(s, shift, axis)
+    out = np.zeros_like(s)
+    n = s.shape[axis]
+    if abs(shift) >= n:
+        return out
+    src = [slice(None)] * s.ndim
+    dst = [slice(None)] * s.ndim
+    src[axis] = slice(0, n - shift) if shift > 0 else slice(-shift, n)
+    dst[axis] = slice(shift, n) if shift > 0 else slice(0, n + shift)
+    out[tuple(dst)] = s[tuple(src)]
+    return out
+
+
 def _features(s, geometry, terms, periodic):
     # x_i for each term: s_i times the local field that term puts on site i, so that
-    # log P(s_i | rest) = log σ(2 Σ_α K_α x_i^α).
+    # log P(s_i | rest) = log σ(2 Σ_α K_α x_i^α). Open boundaries contribute zero field.
+    def sh(x, d, axis):
+        return _shift(x, d, axis, periodic)
+
     out = []
-    if geometry == "square":
-        for term in terms:
-            if term == "nn":
-                f = np.roll(s, 1, -1) + np.roll(s, -1, -1) + np.roll(s, 1, -2) + np.roll(s, -1, -2)
-                out.append(s * f)
-            elif term == "nnn":
-                f = sum(np.roll(s, (dr, dc), (-2, -1)) for dr in (-1, 1) for dc in (-1, 1))
-                out.append(s * f)
-            elif term == "plaquette":
-                right = np.roll(s, -1, -1)
-                p = s * right * np.roll(s, -1, -2) * np.roll(right, -1, -2)
-                out.append(p + np.roll(p, 1, -2) + np.roll(p, 1, -1) + np.roll(p, (1, 1), (-2, -1)))
-            else:
-                out.append(s)
-        return out
     for term in terms:
         if term == "field":
             out.append(s)
-            continue
-        d = 1 if term == "nn" else 2
-        if periodic:
-            f = np.roll(s, d, -1) + np.roll(s, -d, -1)
-        else:
-            f = np.zeros_like(s)
-            f[..., d:] += s[..., :-d]
-            f[..., :-d] += s[..., d:]
-        out.append(s * f)
+        elif geometry == "chain":
+            d = 1 if term == "nn" else 2
+            out.append(s * (sh(s, d, -1) + sh(s, -d, -1)))
+        elif term == "nn":
+            out.append(s * (sh(s, 1, -1) + sh(s, -1, -1) + sh(s, 1, -2) + sh(s, -1, -2)))
+        elif term == "nnn":
+            out.append(s * sum(sh(sh(s, dr, -2), dc, -1) for dr in (-1, 1) for dc in (-1, 1)))
+        else:  # plaquette: sum over the four elementary squares that contain the site
+            right = sh(s, -1, -1)
+            p = s * right * sh(s, -1, -2) * sh(right, -1, -2)
+            out.append(p + sh(p, 1, -2) + sh(p, 1, -1) + sh(sh(p, 1, -2), 1, -1))
     return out
 
 
@@ -96,7 +102,8 @@ def estimate_coupling(
     ``Σ_configs Σ_i log σ(2 s_i K·h_i)`` (concave) by Newton's method. It is consistent without
     computing the partition function, on any lattice size (the conditionals are exact on the
     torus), and for a single ``"nn"`` term on an open chain it equals the exact MLE in the limit.
-    The local fields take few values, so the data are reduced to counts first. Errors are the
+    With ``periodic=False`` spins beyond the edges are absent (open boundaries). The local
+    fields take few values, so the data are reduced to counts first. Errors are the
     sandwich ``H⁻¹ J H⁻¹`` with ``J`` the covariance of the score summed within each group:
     configurations in different groups must be independent (give ``groups`` = the chain index
     for correlated Monte Carlo samples).
@@ -106,10 +113,10 @@ def estimate_coupling(
     square; square only), ``"field"`` (uniform field h).
 
     Args:
-        spins: ±1 array; ``"square"``: ``(..., L1, L2)`` periodic; ``"chain"``: ``(..., N)``.
+        spins: ±1 array; ``"square"``: ``(..., L1, L2)``; ``"chain"``: ``(..., N)``.
         geometry: ``"square"`` or ``"chain"``. Defaults to ``"square"``.
         terms: which couplings to fit. Defaults to ``("nn",)``.
-        periodic: for chains, whether the chain is a ring. Defaults to True.
+        periodic: periodic boundaries (torus or ring) or open ones. Defaults to True.
         groups: integer group label per configuration (leading axes flattened). Defaults to None
             (every configuration independent).
         max_iter: Newton iterations. Defaults to 100.
