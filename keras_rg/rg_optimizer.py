@@ -3,7 +3,7 @@
 import types
 
 import keras
-from keras import ops
+import tensorflow as tf
 
 from keras_rg.flow import (
     apply_rg_step,
@@ -152,7 +152,9 @@ class RGOptimizer(keras.optimizers.Optimizer):
                 )
             with keras.name_scope(self.name, caller=self):
                 self.build(list(trainable_variables))
-        step = None if isinstance(self.epsilon, float) else ops.convert_to_tensor(self.iterations)
+        # tf.identity forces the read here, before the inner step increments `iterations`
+        # (a converted variable would be read lazily, after the increment).
+        step = None if isinstance(self.epsilon, float) else tf.identity(self.iterations)
         self.inner_optimizer.apply(grads, trainable_variables)
         if self._pairs.items:
             apply_rg_step(self._pairs.items, epsilon_at(self.epsilon, step), self.direction)
