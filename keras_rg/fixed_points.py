@@ -138,7 +138,7 @@ def fixed_point_report(model, epsilon=1e-3, direction="paper", *, atol=0.0, **se
     atol = validate_positive("atol", atol, allow_zero=True)
     entries = []
     for t in resolve_targets(model, **selection):
-        theta = np.asarray(ops.convert_to_numpy(t.variable), dtype=np.float64)
+        theta = t.variable.numpy().astype(np.float64)
         beta = np.asarray(ops.convert_to_numpy(t.beta(ops.convert_to_tensor(t.variable))))
         beta = beta.astype(np.float64)
         norm = float(np.sqrt(np.sum(beta**2)))
