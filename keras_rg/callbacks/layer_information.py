@@ -338,11 +338,12 @@ class LayerInformation(keras.callbacks.Callback):
             return self._hooked_forward(chosen)
         names = [layer.name for layer in kept]
 
+        def run(chunk):
+            out = probe(chunk, training=False)
+            return out if isinstance(out, list | tuple) else [out]  # one layer: one tensor
+
         def forward(x):
-            parts = [
-                probe(x[a : a + _PROBE_BATCH], training=False)
-                for a in range(0, len(x), _PROBE_BATCH)
-            ]
+            parts = [run(x[a : a + _PROBE_BATCH]) for a in range(0, len(x), _PROBE_BATCH)]
             return {
                 name: np.concatenate([np.asarray(p[j]) for p in parts])
                 for j, name in enumerate(names)
