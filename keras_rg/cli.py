@@ -1,4 +1,4 @@
-"""The ``keras-rg`` command: ``demo`` (and, as they land, ``validate`` and ``bench``).
+"""The ``keras-rg`` command: ``demo``, ``validate`` and ``bench``.
 
 TensorFlow's start-up log lines (oneDNN notices, CUDA probes) are kept off the terminal: see
 ``keras_rg._quiet``.
@@ -30,6 +30,61 @@ def _cmd_demo(args):
     print(format_table(result))
     print(f"\nWrote {os.path.join(os.path.abspath(args.output), 'demo.json')}")
     return 0
+
+
+def _cmd_validate(args):
+    from keras_rg.validate import run_validation
+
+    mode = "full" if args.full else "smoke" if args.smoke else "quick"
+    print(f"keras-rg validate ({mode}, seed {args.seed}) -> {os.path.abspath(args.output)}")
+    try:
+        run_validation(args.output, mode=mode, only=args.only, seed=args.seed,
+                       overwrite=args.overwrite)  # fmt: skip
+    except ValueError as err:
+        print(f"keras-rg: error: {err}", file=sys.stderr)
+        return 2
+    out = os.path.abspath(args.output)
+    print(f"\nReport: {os.path.join(out, 'report.html')} (also report.md, report.json)")
+    return 0
+
+
+def _benchmarks_dir():
+    """benchmarks/ in the current folder, else beside the installed package (a checkout)."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for folder in (os.path.join(os.getcwd(), "benchmarks"), os.path.join(here, "benchmarks")):
+        if os.path.isdir(folder):
+            return folder
+    return None
+
+
+def _cmd_bench(args):
+    import glob
+    import subprocess
+
+    folder = _benchmarks_dir()
+    if folder is None:
+        print("keras-rg: error: no benchmarks/ folder here or beside the package; run from a "
+              "checkout of keras_rg", file=sys.stderr)  # fmt: skip
+        return 2
+    scripts = sorted(glob.glob(os.path.join(folder, "bench_*.py")))
+    names = [os.path.basename(p)[len("bench_") : -3] for p in scripts]
+    if args.only:
+        unknown = sorted(set(args.only) - set(names))
+        if unknown:
+            print(f"keras-rg: error: unknown benchmark(s) {unknown}; available: {names}",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        scripts = [p for p, n in zip(scripts, names, strict=True) if n in args.only]
+    status = 0
+    for path in scripts:
+        print(f"\n=== {os.path.basename(path)} ===", flush=True)
+        cmd = [sys.executable, path] + (["--quick"] if args.quick else [])
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        proc = subprocess.run(cmd, env=env, stderr=subprocess.PIPE, text=True)
+        if proc.returncode != 0:
+            status = 1
+            print(proc.stderr[-3000:], file=sys.stderr)
+    return status
 
 
 def _positive_int(text):
@@ -76,6 +131,62 @@ def build_parser():
         help="progress display: 0 silent, 1 progress bar, 2 one line per epoch (default 2)",
     )
     demo.set_defaults(func=_cmd_demo)
+
+    from keras_rg.validate.runner import CHECKS
+
+    validate = sub.add_parser(
+        "validate",
+        help="run one check per claim of the two seeds and write a report",
+        description="Runs one simulation check per claim of the two seeds (seed 000: Liaw; "
+        "seed 001: Gong & Xia) and writes report.md, a self-contained report.html and "
+        "report.json into the output folder, then prints the verdict table. Checks: "
+        + ", ".join(CHECKS)
+        + ".",
+    )
+    size = validate.add_mutually_exclusive_group()
+    size.add_argument(
+        "--quick", action="store_true", help="small sizes, a few minutes on 2 cores (the default)"
+    )
+    size.add_argument("--full", action="store_true", help="larger sizes and more seeds")
+    size.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes that only prove the pipeline runs (used by the tests)",
+    )
+    validate.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help=f"run only these checks (from: {', '.join(CHECKS)})",
+    )
+    validate.add_argument(
+        "--output", default="keras_rg_report", help="report folder (default ./keras_rg_report)"
+    )
+    validate.add_argument(
+        "--overwrite", action="store_true", help="replace an earlier report in the output folder"
+    )
+    validate.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="base seed; the same seed gives the same verdicts (default 0)",
+    )
+    validate.set_defaults(func=_cmd_validate)
+
+    bench = sub.add_parser(
+        "bench",
+        help="run the benchmark scripts and print their ratio tables",
+        description="Runs benchmarks/bench_*.py (from a checkout) one after another; each times "
+        "keras_rg against its anchor in one process, prints a ratio table and writes JSON.",
+    )
+    bench.add_argument("--quick", action="store_true", help="fast smoke-sized runs")
+    bench.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="run only these benchmarks (e.g. rg_flow langevin information)",
+    )
+    bench.set_defaults(func=_cmd_bench)
     return parser
 
 

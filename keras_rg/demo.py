@@ -82,6 +82,7 @@ def run_demo(
     batch_size=64,
     learning_rate=3e-3,
     verbose=1,
+    factors=AMPLITUDE_FACTORS,
 ):
     """Trains both models on amplitudes in [0.5, 2] and tests them at 1x, 0.1x and 10x.
 
@@ -92,6 +93,8 @@ def run_demo(
         n_train, n_test: split sizes. Defaults to 4000 and 1000.
         batch_size, learning_rate: Adam training settings. Defaults to 64 and 3e-3.
         verbose: Keras progress display (0 silent, 1 progress bar, 2 one line per epoch).
+        factors: amplitude factors at which the test split is evaluated. Defaults to
+            ``AMPLITUDE_FACTORS`` (1, 0.1, 10).
 
     Returns:
         dict with ``accuracy[model][factor]``, parameter counts, timings and the settings.
@@ -101,7 +104,7 @@ def run_demo(
         "settings": {"epochs": epochs, "seed": seed, "n_train": n_train, "n_test": n_test,
                      "batch_size": batch_size, "learning_rate": learning_rate,
                      "train_amplitude_range": [0.5, 2.0],
-                     "test_factors": list(AMPLITUDE_FACTORS)},
+                     "test_factors": list(factors)},
         "accuracy": {}, "parameters": {}, "train_seconds": {},
     }  # fmt: skip
     for name, build in (("scale_covariant", build_scale_covariant), ("baseline", build_baseline)):
@@ -115,7 +118,7 @@ def run_demo(
         result["parameters"][name] = int(model.count_params())
         result["accuracy"][name] = {
             f"{factor:g}x": float(model.evaluate(factor * x_test, y_test, verbose=0)[1])
-            for factor in AMPLITUDE_FACTORS
+            for factor in factors
         }
     if output_dir is not None:
         os.makedirs(output_dir, exist_ok=True)
@@ -126,7 +129,7 @@ def run_demo(
 
 def format_table(result):
     """The accuracy table as text, one row per model, one column per amplitude factor."""
-    factors = [f"{f:g}x" for f in AMPLITUDE_FACTORS]
+    factors = [f"{f:g}x" for f in result["settings"]["test_factors"]]
     head = f"{'model':<18}{'params':>8}" + "".join(f"{'acc @ ' + f:>14}" for f in factors)
     rows = [head, "-" * len(head)]
     for name, accs in result["accuracy"].items():

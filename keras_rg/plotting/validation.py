@@ -1,0 +1,77 @@
+"""Figures of the validation report: Definition 1, Theorem 2 and the OOD accuracy curve."""
+
+import numpy as np
+
+from keras_rg.plotting._mpl import require_matplotlib
+
+__all__ = ["plot_definition_1", "plot_ood", "plot_theorem_2", "save"]
+
+
+def save(fig, path):
+    """Saves and closes ``fig``; returns the file name (relative to its folder)."""
+    import os
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    require_matplotlib().close(fig)
+    return os.path.basename(path)
+
+
+def plot_definition_1(path, alpha=0.5, scale=1.0, lams=(0.3, 1.0, 3.0)):
+    """σ_s(λx) (lines) against λ^α σ_{λs}(x) (markers) for tanh with α = 0.5."""
+    from keras_rg.activations import ScaleAware
+
+    plt = require_matplotlib()
+    sigma = ScaleAware("tanh", alpha)
+    x = np.linspace(-4, 4, 161)
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for lam in lams:
+        lhs = np.asarray(sigma(lam * x, scale=scale))
+        rhs = lam**alpha * np.asarray(sigma(x, scale=lam * scale))
+        (line,) = ax.plot(x, lhs, label=f"σ_s(λx), λ={lam:g}")
+        ax.plot(x[::10], rhs[::10], "o", color=line.get_color(), ms=4,
+                label=f"λ^α σ_λs(x), λ={lam:g}")  # fmt: skip
+    ax.set_xlabel("x")
+    ax.set_ylabel("activation value")
+    ax.set_title(f"Definition 1: ScaleAware(tanh, α={alpha}), s={scale}")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    return save(fig, path)
+
+
+def plot_theorem_2(path, rows):
+    """Covariance error of the paper's β (best Δ) and the covariant β_Δ against α."""
+    plt = require_matplotlib()
+    alphas = [float(a) for a in rows]
+    paper = [max(rows[a]["paper_best_over_delta"], 1e-17) for a in rows]
+    cov = [max(rows[a]["covariant_max"], 1e-17) for a in rows]
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    ax.semilogy(alphas, paper, "o-", label="paper β(W)=(α−1)W, β(b)=−αb (best Δ)")
+    ax.semilogy(alphas, cov, "s-", label="covariant β_Δ(W)=(α−Δ)W, β_Δ(b)=−Δb")
+    ax.set_xlabel("activation exponent α")
+    ax.set_ylabel("relative covariance error")
+    ax.set_title("Theorem 2: parameters run to scale λs")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    return save(fig, path)
+
+
+def plot_ood(path, accuracy, n_test):
+    """Test accuracy against the amplitude factor, one curve per model, with binomial SE."""
+    plt = require_matplotlib()
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for name, accs in accuracy.items():
+        factors = np.array([float(k[:-1]) for k in accs])
+        order = np.argsort(factors)
+        p = np.array(list(accs.values()))[order]
+        se = np.sqrt(np.maximum(p * (1 - p), 1.0 / n_test) / n_test)
+        ax.errorbar(factors[order], p, yerr=se, marker="o", capsize=3, label=name)
+    ax.axvspan(0.5 / 1.0, 2.0 / 1.0, color="grey", alpha=0.15, label="training amplitudes")
+    ax.set_xscale("log")
+    ax.set_xlabel("amplitude factor applied to the test signals")
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("Out-of-distribution accuracy across amplitude scales")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return save(fig, path)

@@ -1,0 +1,71 @@
+"""The outcome of one validation check: the claim, the measurement, the verdict."""
+
+import dataclasses
+
+__all__ = ["VERDICTS", "CheckResult", "Context"]
+
+VERDICTS = ("holds", "holds with caveat", "does not hold")
+
+
+@dataclasses.dataclass
+class CheckResult:
+    """One row of the validation report.
+
+    Attributes:
+        name: the check's name (``keras-rg validate --only NAME``).
+        source: where the claim is made, e.g. ``"seed 000, Theorem 1"``.
+        claim: what the seed states, in a sentence.
+        measured: what was measured, with error bars, in a sentence or two.
+        verdict: one of ``VERDICTS``, decided from the measurement by the rule in ``rule``.
+        rule: the decision rule, stated before the measurement (thresholds included).
+        values: the numbers behind ``measured`` (JSON-serializable).
+        figure: the figure's file name in the output folder, or None.
+        seconds: wall time of the check.
+    """
+
+    name: str
+    source: str
+    claim: str
+    measured: str
+    verdict: str
+    rule: str
+    values: dict
+    figure: str | None = None
+    seconds: float = 0.0
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(
+                f"Received an invalid value for `verdict`: expected one of {VERDICTS}. "
+                f"Received: verdict={self.verdict!r}"
+            )
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class Context:
+    """What a check needs: the size mode, the seed and where figures go.
+
+    Attributes:
+        mode: ``"smoke"`` (tiny sizes, for the test suite), ``"quick"`` or ``"full"``.
+        seed: the base seed; the same seed gives the same verdicts.
+        output_dir: folder for figures, or None to make none.
+    """
+
+    mode: str = "quick"
+    seed: int = 0
+    output_dir: str | None = None
+
+    def pick(self, smoke, quick, full):
+        """The size for the current mode."""
+        return {"smoke": smoke, "quick": quick, "full": full}[self.mode]
+
+    def figure_path(self, name):
+        """Path of a figure in the output folder (None without one)."""
+        if self.output_dir is None:
+            return None
+        import os
+
+        return os.path.join(self.output_dir, f"{name}.png")
