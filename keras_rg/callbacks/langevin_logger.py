@@ -64,3 +64,7 @@ class LangevinLogger(keras.callbacks.Callback):
 
     def get_config(self):
         return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

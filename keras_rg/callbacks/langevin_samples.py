@@ -214,7 +214,7 @@ class LangevinSamples(keras.callbacks.Callback):
 
     def _snapshot(self):
         parts = [
-            np.asarray(keras.ops.convert_to_numpy(v)).reshape(-1)[idx]
+            np.asarray(v.numpy()).reshape(-1)[idx]
             for v, idx in zip(self._variables, self._per_variable, strict=True)
             if idx.size
         ]
@@ -262,3 +262,7 @@ class LangevinSamples(keras.callbacks.Callback):
             "max_samples": self.max_samples,
             "max_coordinates": self.max_coordinates,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
