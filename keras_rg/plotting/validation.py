@@ -75,3 +75,44 @@ def plot_ood(path, accuracy, n_test):
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save(fig, path)
+
+
+def plot_rg_training(path, rows):
+    """‖β(θ)‖ per epoch (left) and training loss (right) for each direction/α run."""
+    plt = require_matplotlib()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.8))
+    for label, r in rows.items():
+        style = "-" if label.startswith("paper") else "--"
+        epochs = np.arange(1, len(r["beta_curve"]) + 1)
+        ax1.semilogy(epochs, r["beta_curve"], style, marker="o", ms=3, label=label)
+        ax2.plot(np.arange(len(r["loss_curve"])), r["loss_curve"], style, marker="o", ms=3,
+                 label=label)  # fmt: skip
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("‖β(θ)‖ (distance to fixed point)")
+    ax1.set_title("RG flow of ‖β‖ (direction/α)")
+    ax2.set_xlabel("epoch (0 = before training)")
+    ax2.set_ylabel("training loss")
+    ax2.set_title("loss")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3, which="both")
+    ax1.legend(fontsize=7)
+    return save(fig, path)
+
+
+def plot_annealing(path, rows, delta):
+    """P(L − L* > δ) against the step, one curve per temperature schedule, with binomial SE."""
+    plt = require_matplotlib()
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for label, r in rows.items():
+        t = np.array([int(k) for k in r])
+        p = np.array([v[0] for v in r.values()])
+        se = np.array([v[1] for v in r.values()])
+        ax.errorbar(t, p, yerr=se, marker="o", capsize=3, label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("Langevin step t")
+    ax.set_ylabel(f"P(L(w_t) − L* > {delta})")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title("Lemma 2.1: convergence in probability")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return save(fig, path)

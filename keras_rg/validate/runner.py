@@ -5,7 +5,7 @@ import time
 
 import keras
 
-from keras_rg.validate import checks_scale
+from keras_rg.validate import checks_scale, checks_training
 from keras_rg.validate.report import check_output_dir, format_verdict_table, write_report
 from keras_rg.validate.result import Context
 
@@ -18,6 +18,8 @@ CHECKS = {
     "definition_1": checks_scale.check_definition_1,
     "theorem_1": checks_scale.check_theorem_1,
     "theorem_2": checks_scale.check_theorem_2,
+    "theorems_3_4": checks_training.check_theorems_3_4,
+    "lemma_2_1": checks_training.check_lemma_2_1,
     "motivation_ood": checks_scale.check_motivation_ood,
 }
 
