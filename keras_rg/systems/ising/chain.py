@@ -45,7 +45,8 @@ def sample_chain(length, coupling, n_samples, periodic=False, seed=0):
     if not periodic:
         same = rng.random((m, n - 1)) < 0.5 * (1.0 + t)
         bonds = np.where(same, 1, -1).astype(np.int8)
-        return np.concatenate([first[:, None], first[:, None] * np.cumprod(bonds, axis=1)], 1)
+        rest = first[:, None] * np.cumprod(bonds, axis=1, dtype=np.int8)
+        return np.concatenate([first[:, None], rest], axis=1)
     spins = np.empty((m, n), np.int8)
     spins[:, 0] = first
     u = rng.random((m, n - 1))
@@ -125,6 +126,7 @@ def decimation_recursion(coupling, b=2):
     geometric = np.sum(t[..., None] ** np.arange(b), axis=-1)
     with np.errstate(divide="ignore"):
         kp = 0.5 * (np.log1p(tb) - log_one_minus_t - np.log(geometric))
-    kp = np.where(a == 0.0, 0.0, kp)
+    # Below t^b = ½ atanh is accurate and the log form would cancel to absolute precision.
+    kp = np.where(tb < 0.5, np.arctanh(np.minimum(tb, 0.5)), kp)
     kp = kp * np.sign(k) ** b
     return kp[()] if kp.ndim == 0 else kp

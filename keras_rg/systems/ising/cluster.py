@@ -88,6 +88,24 @@ class SwendsenWangSampler:
         self.n_sweeps += n_sweeps
         self._observe()
 
+    def record(self, n_samples, thin=1, store_spins=True):
+        """Records ``n_samples`` samples ``thin`` sweeps apart.
+
+        Returns:
+            ``(energy, magnetization, spins)`` as ``CheckerboardSampler.record``.
+        """
+        n_samples = check_int("n_samples", n_samples, 1)
+        thin = check_int("thin", thin, 1)
+        energy, magnetization, spins = [], [], []
+        for _ in range(n_samples):
+            self.sweep(thin)
+            energy.append(self.energy)
+            magnetization.append(self.magnetization)
+            if store_spins:
+                spins.append(self.spins)
+        spins = np.asarray(spins) if store_spins else None
+        return np.asarray(energy), np.asarray(magnetization), spins
+
     @property
     def spins(self):
         """The current configurations, an ``int8`` array ``(n_chains, L, L)`` of ±1."""

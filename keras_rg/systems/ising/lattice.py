@@ -130,6 +130,27 @@ def _sweeps(a, b, keys, coupling, start, n_sweeps, method):
 _compiled_sweeps = tf.function(_sweeps, jit_compile=True)
 
 
+@tf.function
+def _record(a, b, keys, coupling, start, thin, n_samples, method, store):
+    # The sample loop runs in the TensorFlow runtime (one compiled sweep call per sample, no
+    # Python round trip); the per-sample observables and configurations go to TensorArrays.
+    energy = tf.TensorArray(tf.float64, size=n_samples)
+    magnetization = tf.TensorArray(tf.float64, size=n_samples)
+    size = n_samples if store else 0
+    sa = tf.TensorArray(tf.int8, size=size, element_shape=a.shape)
+    sb = tf.TensorArray(tf.int8, size=size, element_shape=b.shape)
+    for j in tf.range(n_samples):
+        a, b, e, m = _compiled_sweeps(
+            a, b, keys, coupling, start + tf.cast(j, tf.int64) * thin, thin, method
+        )
+        energy = energy.write(j, e)
+        magnetization = magnetization.write(j, m)
+        if store:
+            sa = sa.write(j, a)
+            sb = sb.write(j, b)
+    return a, b, energy.stack(), magnetization.stack(), sa.stack(), sb.stack()
+
+
 class CheckerboardSampler:
     """Many independent 2-D periodic Ising chains, updated by a jit-compiled checkerboard sweep.
 
@@ -212,6 +233,33 @@ class CheckerboardSampler:
         self._a, self._b = a, b
         self.n_sweeps += n
         self.energy, self.magnetization = e.numpy(), m.numpy()
+
+    def record(self, n_samples, thin=1, store_spins=True):
+        """Records ``n_samples`` samples, ``thin`` sweeps apart, in one TensorFlow loop.
+
+        Returns:
+            ``(energy, magnetization, spins)``: per-spin series ``(n_samples, n_chains)`` and the
+            configurations ``(n_samples, n_chains, L, L)`` (None unless ``store_spins``).
+        """
+        n_samples = check_int("n_samples", n_samples, 1)
+        thin = check_int("thin", thin, 1)
+        a, b, e, m, sa, sb = _record(
+            self._a,
+            self._b,
+            self._keys,
+            self._coupling,
+            tf.constant(self.n_sweeps, tf.int64),
+            tf.constant(thin, tf.int64),
+            tf.constant(n_samples, tf.int32),
+            self.method,
+            bool(store_spins),
+        )
+        self._a, self._b = a, b
+        self.n_sweeps += n_samples * thin
+        e, m = e.numpy(), m.numpy()
+        self.energy, self.magnetization = e[-1], m[-1]
+        spins = from_sublattices(sa.numpy(), sb.numpy()) if store_spins else None
+        return e, m, spins
 
     @property
     def spins(self):

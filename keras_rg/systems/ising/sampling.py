@@ -127,20 +127,14 @@ def sample_lattice(
     else:
         sampler = CheckerboardSampler(size, coupling, n_chains, method, start, seed)
     sampler.sweep(burn_in)
-    energy, magnetization, spins = [], [], []
-    for _ in range(n_samples):
-        sampler.sweep(thin)
-        energy.append(sampler.energy)
-        magnetization.append(sampler.magnetization)
-        if store_spins:
-            spins.append(sampler.spins)
+    energy, magnetization, spins = sampler.record(n_samples, thin, store_spins)
     return LatticeSamples(
         coupling=sampler.coupling,
         size=sampler.size,
         method=method,
         burn_in=burn_in,
         thin=thin,
-        energy=np.asarray(energy),
-        magnetization=np.asarray(magnetization),
-        spins=np.asarray(spins) if store_spins else None,
+        energy=energy,
+        magnetization=magnetization,
+        spins=spins,
     )
