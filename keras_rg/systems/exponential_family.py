@@ -152,12 +152,16 @@ class _RadialQuadrature:
         h = float(np.min(widths)) / _STEPS_PER_WIDTH
         lo = self._crossing(crit.min(), -1.0)
         hi = self._crossing(crit.max(), +1.0)
-        n = int(math.ceil((hi - lo) / h)) + 1
-        if n > _MAX_POINTS:  # pragma: no cover - only for pathological couplings
-            n = _MAX_POINTS
-        self.u = np.linspace(lo, hi, n)
-        self.h = self.u[1] - self.u[0]
-        self.g = self._g(self.u)
+        # Grid points at exact multiples of h from the peak: d = u − u0 = h·k (no cancellation).
+        k_lo = int(math.floor((lo - self.u0) / h))
+        k_hi = int(math.ceil((hi - self.u0) / h))
+        if k_hi - k_lo + 1 > _MAX_POINTS:  # pragma: no cover - only for pathological couplings
+            h = (hi - lo) / (_MAX_POINTS - 1)
+            k_lo, k_hi = int(math.floor((lo - self.u0) / h)), int(math.ceil((hi - self.u0) / h))
+        self.h = h
+        self.d = h * np.arange(k_lo, k_hi + 1, dtype=np.float64)
+        self.u = self.u0 + self.d
+        self.g = self._g_of_d(self.d)
         gmax = np.max(self.g)
         self.log_sum = gmax + math.log(np.sum(np.exp(self.g - gmax)))
         self.log_integral = self.f0 + math.log(self.h) + self.log_sum
@@ -168,8 +172,8 @@ class _RadialQuadrature:
             self.theta[:, None] * np.exp(self.powers[:, None] * u[None, :]), axis=0
         )
 
-    def _g(self, u):
-        d = np.asarray(u, dtype=np.float64) - self.u0
+    def _g_of_d(self, d):
+        d = np.asarray(d, dtype=np.float64)
         terms = self.c[:, None] * np.expm1(self.powers[:, None] * d[None, :])
         return self.a * d - np.sum(terms, axis=0)
 
@@ -227,9 +231,9 @@ class _RadialQuadrature:
         """Normalised trapezoid weights of the radial density on the grid (sum to 1)."""
         return np.exp(self.g - self.log_sum)
 
-    def log_density(self, u):
-        """log of the density of u = log ρ, normalised (accurate near and far from the peak)."""
-        return self._g(u) - math.log(self.h) - self.log_sum
+    def log_density(self, d):
+        """Normalised log-density of u = log ρ at offsets d = u − u0 from the peak."""
+        return self._g_of_d(d) - math.log(self.h) - self.log_sum
 
 
 def log_radial_integral(theta, a):
@@ -451,77 +455,76 @@ class RadialExponentialFamily(tfp.distributions.Distribution):
     # ----------------------------------------------------------------------------- whitening
     def whiten(self, x):
         """``y = M^(1/2) Cᵀ x`` (eq. 23 inverted), so that ``|y|² = xᵀAx``; float64 tensor."""
-        x = tf.convert_to_tensor(x, dtype=tf.float64)
+        x = tf.cast(x, tf.float64)
         if self._W_np is None:
             return x
         return tf.linalg.matvec(tf.constant(self._W_np), x)
 
     def unwhiten(self, y):
         """``x = C M^(−1/2) y`` (eq. 23); float64 tensor."""
-        y = tf.convert_to_tensor(y, dtype=tf.float64)
+        y = tf.cast(y, tf.float64)
         if self._W_inv_np is None:
             return y
         return tf.linalg.matvec(tf.constant(self._W_inv_np), y)
 
     def quadratic_form(self, x):
         """``ρ = xᵀAx`` over the last axis, float64."""
-        x = tf.convert_to_tensor(x, dtype=tf.float64)
+        x = tf.cast(x, tf.float64)
         if self._A is None:
             return tf.reduce_sum(tf.square(x), axis=-1)
         return tf.einsum("...i,ij,...j->...", x, self._A, x)
 
     # ----------------------------------------------------------------------------- radial CDF
     def _build_cdf_table(self):
+        # CDF of d = log ρ − u0 at the grid nodes: 8-point Gauss–Legendre per cell (exact to
+        # float64 for cells a sixteenth of the peak width), accumulated and normalised.
         q = self._quad
-        u, h = q.u, q.h
-        nodes = u[:-1, None] + h * _GL_X[None, :]
-        cell = h * np.sum(_GL_W[None, :] * np.exp(q.log_density(nodes.ravel()).reshape(nodes.shape)), 1)
-        cdf = np.concatenate([[0.0], np.cumsum(cell)])
+        nodes = q.d[:-1, None] + q.h * _GL_X[None, :]
+        dens = np.exp(q.log_density(nodes.ravel()).reshape(nodes.shape))
+        cdf = np.concatenate([[0.0], np.cumsum(q.h * np.sum(_GL_W[None, :] * dens, axis=1))])
         total = cdf[-1]
-        self._cdf_u = tf.constant(u)
+        self._cdf_d = tf.constant(q.d)
         self._cdf = tf.constant(cdf / total)
-        self._cdf_log_norm = math.log(total)
-        self._cdf_h = float(h)
-        self._cdf_terms = (tf.constant(q.c), tf.constant(q.powers), float(q.a), float(q.u0))
-        self._cdf_offset = -math.log(h) - q.log_sum - self._cdf_log_norm
+        self._cdf_terms = (tf.constant(q.c), tf.constant(q.powers), float(q.a))
+        self._cdf_offset = -math.log(q.h) - q.log_sum - math.log(total)
+        self._u0 = float(q.u0)
 
-    def _u_log_density(self, u):
-        c, p, a, u0 = self._cdf_terms
-        d = u - u0
+    def _d_log_density(self, d):
+        c, p, a = self._cdf_terms
         g = a * d - tf.reduce_sum(c * tf.math.expm1(p * d[..., None]), axis=-1)
         return g + self._cdf_offset
 
-    def _cdf_from_cell(self, idx, u):
-        lo = tf.gather(self._cdf_u, idx)
-        span = u - lo
+    def _cdf_in_cell(self, idx, d):
+        lo = tf.gather(self._cdf_d, idx)
+        span = d - lo
         nodes = lo[..., None] + span[..., None] * tf.constant(_GL_X)
-        dens = tf.exp(self._u_log_density(nodes))
+        dens = tf.exp(self._d_log_density(nodes))
         return tf.gather(self._cdf, idx) + span * tf.reduce_sum(dens * tf.constant(_GL_W), -1)
 
     def radial_cdf(self, rho):
         """``P(xᵀAx ≤ ρ)``, exact to near float64 precision; float64 tensor of ρ's shape."""
         rho = tf.convert_to_tensor(rho, dtype=tf.float64)
-        u = tf.math.log(tf.maximum(rho, np.finfo(np.float64).tiny))
-        n = int(self._cdf_u.shape[0])
-        uc = tf.clip_by_value(u, self._cdf_u[0], self._cdf_u[-1])
-        idx = tf.clip_by_value(tf.searchsorted(self._cdf_u, uc, side="right") - 1, 0, n - 2)
-        out = tf.clip_by_value(self._cdf_from_cell(idx, uc), 0.0, 1.0)
+        d = tf.math.log(tf.maximum(rho, np.finfo(np.float64).tiny)) - self._u0
+        n = int(self._cdf_d.shape[0])
+        d = tf.clip_by_value(d, self._cdf_d[0], self._cdf_d[-1])
+        idx = tf.clip_by_value(tf.searchsorted(self._cdf_d, d, side="right") - 1, 0, n - 2)
+        out = tf.clip_by_value(self._cdf_in_cell(idx, d), 0.0, 1.0)
         return tf.where(rho <= 0, tf.zeros_like(out), out)
 
     def radial_quantile(self, p):
         """The inverse of ``radial_cdf``: the ρ with ``P(xᵀAx ≤ ρ) = p``; float64 tensor."""
         p = tf.convert_to_tensor(p, dtype=tf.float64)
-        n = int(self._cdf_u.shape[0])
+        n = int(self._cdf_d.shape[0])
         idx = tf.clip_by_value(tf.searchsorted(self._cdf, p, side="right") - 1, 0, n - 2)
-        lo, hi = tf.gather(self._cdf_u, idx), tf.gather(self._cdf_u, idx + 1)
+        lo, hi = tf.gather(self._cdf_d, idx), tf.gather(self._cdf_d, idx + 1)
         c_lo, c_hi = tf.gather(self._cdf, idx), tf.gather(self._cdf, idx + 1)
-        frac = tf.math.divide_no_nan(p - c_lo, c_hi - c_lo)
-        u = lo + tf.clip_by_value(frac, 0.0, 1.0) * (hi - lo)
-        for _ in range(4):  # Newton on F(u) = p inside the cell; quadratic convergence
-            dens = tf.exp(self._u_log_density(u))
-            step = tf.math.divide_no_nan(self._cdf_from_cell(idx, u) - p, dens)
-            u = tf.clip_by_value(u - step, lo, hi)
-        return tf.exp(u)
+        frac = tf.clip_by_value(tf.math.divide_no_nan(p - c_lo, c_hi - c_lo), 0.0, 1.0)
+        d = lo + frac * (hi - lo)
+        for _ in range(4):  # Newton on F(d) = p inside the cell: quadratic convergence
+            dens = tf.exp(self._d_log_density(d))
+            step = tf.math.divide_no_nan(self._cdf_in_cell(idx, d) - p, dens)
+            d = tf.clip_by_value(d - step, lo, hi)
+        return tf.exp(self._u0 + d)
 
     # ----------------------------------------------------------------------------- tfp hooks
     @classmethod
