@@ -104,5 +104,5 @@ def plot_coupling_flow(
     ax.set_ylim(0.0, k_max)
     ax.set_xlabel("K")
     ax.set_ylabel("K'")
-    ax.legend(fontsize="small", loc="upper left")
+    ax.legend(fontsize="small", loc="lower right")  # the K > K' corner is empty for these maps
     return ax

@@ -126,11 +126,16 @@ def _read_outputs(model, probe, names, batch_size):
                 f"Received an invalid value for `layer_names`: the model has no layer "
                 f"'{name}'. Received: layer_names={list(names)!r}"
             ) from err
-    reader = keras.Model(model.inputs, [layer.output for layer in layers])
-    outputs = reader.predict(probe, batch_size=batch_size, verbose=0)
-    if not isinstance(outputs, list | tuple):
-        outputs = [outputs]
-    return [np.asarray(o) for o in outputs]
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    reader = keras.Model(inputs, [layer.output for layer in layers])
+    # Plain inference calls in batches: no predict function to trace (and retrace) every time
+    # a callback asks, and layers such as Dropout run in inference mode.
+    n = int(keras.ops.shape(probe)[0])
+    chunks = []
+    for start in range(0, n, batch_size):
+        out = reader(probe[start : start + batch_size], training=False)
+        chunks.append([keras.ops.convert_to_numpy(o) for o in out])
+    return [np.concatenate(parts) for parts in zip(*chunks, strict=True)]
 
 
 def _spins_from_outputs(outputs, threshold, lattice_shape, name):
