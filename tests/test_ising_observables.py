@@ -133,7 +133,8 @@ def test_pseudo_likelihood_is_the_maximiser(rng, geometry, periodic, terms):
     from keras_rg.systems.ising.coupling import _features
 
     shape = (40, 6, 5) if geometry == "square" else (40, 11)
-    # Correlated-ish data: a random field plus a bias, so all couplings are non-zero.
+    # Biased i.i.d. spins: the counting shortcut must maximise the same function as a direct
+    # sum over every site (here the field is clearly non-zero, the couplings near zero).
     s = np.where(rng.random(shape) < 0.6, 1, -1).astype(np.int8)
     est = estimate_coupling(s, geometry, terms, periodic)
     feats = _features(s, geometry, terms, periodic)

@@ -134,6 +134,8 @@ def _read_outputs(model, probe, names, batch_size):
     chunks = []
     for start in range(0, n, batch_size):
         out = reader(probe[start : start + batch_size], training=False)
+        if not isinstance(out, list | tuple):  # a one-output model returns a bare tensor
+            out = [out]
         chunks.append([keras.ops.convert_to_numpy(o) for o in out])
     return [np.concatenate(parts) for parts in zip(*chunks, strict=True)]
 
