@@ -172,7 +172,9 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
         self.temperature = temperature
         if not _is_real(data_size) or data_size <= 0:
             raise _invalid("data_size", data_size, "a finite number > 0")
-        self.data_size = data_size
+        self.data_size = (
+            int(data_size) if isinstance(data_size, numbers.Integral) else float(data_size)
+        )
         if preconditioner not in _PRECONDITIONERS:
             raise _invalid("preconditioner", preconditioner, f"one of {_PRECONDITIONERS}")
         self.preconditioner = preconditioner
@@ -191,8 +193,8 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
             or not 0 <= seed < 2**63
         ):
             raise _invalid("seed", seed, "None or an integer in [0, 2**63)")
-        self.seed = seed
-        initial_seed = random.getrandbits(62) if seed is None else int(seed)
+        self.seed = None if seed is None else int(seed)
+        initial_seed = random.getrandbits(62) if seed is None else self.seed
         with keras.name_scope(self.name, caller=self):
             # The noise key is optimizer state: saved, checkpointed and restored with it.
             self._seed_variable = keras.Variable(
