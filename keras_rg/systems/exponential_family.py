@@ -333,7 +333,17 @@ def radial_moment(theta, dim, k):
             f"Received an invalid value for `k`: expected a real number > -dim/2 = {-a}. "
             f"Received: k={k!r}"
         )
-    return math.exp(log_radial_integral(theta, a + k) - log_radial_integral(theta, a))
+    return math.exp(_log_integral_ratio(theta, a, float(k)))
+
+
+def _log_integral_ratio(theta, a, k):
+    """``log I(a + k) − log I(a)`` without subtracting the two large peak values f0: both
+    quadratures are referred to the first peak (f is stationary there, so this is exact)."""
+    q0 = _RadialQuadrature(theta, a)
+    q1 = _RadialQuadrature(theta, a + k)
+    delta = q1.u0 - q0.u0
+    df0 = a * delta + k * q1.u0 - float(np.sum(q0.c * np.expm1(q0.powers * delta)))
+    return df0 + math.log(q1.h / q0.h) + q1.log_sum - q0.log_sum
 
 
 class RadialExponentialFamily(tfp.distributions.Distribution):
@@ -549,9 +559,11 @@ class RadialExponentialFamily(tfp.distributions.Distribution):
     def _sample_n(self, n, seed=None):
         seed = tfp.random.sanitize_seed(seed, salt="RadialExponentialFamily")
         radius_seed, direction_seed = tfp.random.split_seed(seed, n=2)
-        p = tf.random.stateless_uniform([n], seed=radius_seed, dtype=tf.float64)
+        p = tf.random.stateless_uniform([n], seed=radius_seed, dtype=tf.float64, alg="philox")
         rho = self.radial_quantile(p)
-        z = tf.random.stateless_normal([n, self._dim], seed=direction_seed, dtype=tf.float64)
+        z = tf.random.stateless_normal(
+            [n, self._dim], seed=direction_seed, dtype=tf.float64, alg="philox"
+        )
         y = z * (tf.sqrt(rho) / tf.norm(z, axis=-1))[:, None]
         return tf.cast(self.unwhiten(y), self.dtype)
 
