@@ -514,16 +514,20 @@ class RadialExponentialFamily(tfp.distributions.Distribution):
     def radial_cdf(self, rho):
         """``P(xᵀAx ≤ ρ)``, exact to near float64 precision; float64 tensor of ρ's shape."""
         rho = tf.convert_to_tensor(rho, dtype=tf.float64)
+        shape = tf.shape(rho)
+        rho = tf.reshape(rho, [-1])
         d = tf.math.log(tf.maximum(rho, np.finfo(np.float64).tiny)) - self._u0
         n = int(self._cdf_d.shape[0])
         d = tf.clip_by_value(d, self._cdf_d[0], self._cdf_d[-1])
         idx = tf.clip_by_value(tf.searchsorted(self._cdf_d, d, side="right") - 1, 0, n - 2)
         out = tf.clip_by_value(self._cdf_in_cell(idx, d), 0.0, 1.0)
-        return tf.where(rho <= 0, tf.zeros_like(out), out)
+        return tf.reshape(tf.where(rho <= 0, tf.zeros_like(out), out), shape)
 
     def radial_quantile(self, p):
         """The inverse of ``radial_cdf``: the ρ with ``P(xᵀAx ≤ ρ) = p``; float64 tensor."""
         p = tf.convert_to_tensor(p, dtype=tf.float64)
+        shape = tf.shape(p)
+        p = tf.reshape(p, [-1])
         n = int(self._cdf_d.shape[0])
         idx = tf.clip_by_value(tf.searchsorted(self._cdf, p, side="right") - 1, 0, n - 2)
         lo, hi = tf.gather(self._cdf_d, idx), tf.gather(self._cdf_d, idx + 1)
@@ -534,7 +538,7 @@ class RadialExponentialFamily(tfp.distributions.Distribution):
             dens = tf.exp(self._d_log_density(d))
             step = tf.math.divide_no_nan(self._cdf_in_cell(idx, d) - p, dens)
             d = tf.clip_by_value(d - step, lo, hi)
-        return tf.exp(self._u0 + d)
+        return tf.reshape(tf.exp(self._u0 + d), shape)
 
     # ----------------------------------------------------------------------------- tfp hooks
     @classmethod
