@@ -691,9 +691,17 @@ def _update_one(var, signed_epsilon, beta):
     value = ops.convert_to_tensor(var)
     dtype = _compute_dtype(value.dtype)
     x = ops.cast(value, dtype)
-    if isinstance(signed_epsilon, float):
-        signed_epsilon = ops.convert_to_tensor(signed_epsilon, dtype)
-    new = x - ops.cast(signed_epsilon, dtype) * ops.cast(beta(x), dtype)
+    if isinstance(beta, LinearBeta):
+        # θ − sεcθ = (1 − sεc)·θ: one elementwise multiply, the cost of weight decay.
+        if isinstance(signed_epsilon, float):
+            factor = ops.convert_to_tensor(1.0 - signed_epsilon * beta.coefficient, dtype)
+        else:
+            factor = 1.0 - ops.cast(signed_epsilon, dtype) * beta.coefficient
+        new = x * factor
+    else:
+        if isinstance(signed_epsilon, float):
+            signed_epsilon = ops.convert_to_tensor(signed_epsilon, dtype)
+        new = x - ops.cast(signed_epsilon, dtype) * ops.cast(beta(x), dtype)
     var.assign(ops.cast(new, value.dtype))
 
 

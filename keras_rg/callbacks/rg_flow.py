@@ -120,7 +120,8 @@ class RGFlow(keras.callbacks.Callback):
 
         @tf.function(autograph=False)
         def step_fn():
-            step = keras.ops.convert_to_tensor(iterations) - 1
+            # ε of the step just taken: the schedule at index iterations − 1 (0-based).
+            step = None if isinstance(epsilon, float) else iterations - 1
             apply_rg_step(pairs, epsilon_at(epsilon, step), direction)
 
         @tf.function(autograph=False)
@@ -131,8 +132,13 @@ class RGFlow(keras.callbacks.Callback):
         self._norm_fn = norm_fn
 
     def on_train_batch_end(self, batch, logs=None):
-        if self._step_fn is not None:
-            with self.model.distribute_strategy.scope():
+        if self._step_fn is None:
+            return
+        strategy = self.model.distribute_strategy
+        if strategy is tf.distribute.get_strategy():
+            self._step_fn()
+        else:  # MirroredStrategy & co.: update every replica's copy in cross-replica context
+            with strategy.scope():
                 self._step_fn()
 
     def on_epoch_end(self, epoch, logs=None):
