@@ -1,6 +1,7 @@
 """Tests of LangevinAnnealing: known answers, TFP reference, annealing, state, distribution."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -377,6 +378,7 @@ def test_example_runs_quick():
         text=True,
         timeout=300,
         cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's keras_rg
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "temperature" in done.stdout
