@@ -141,7 +141,9 @@ def main(argv=None):
         )
         layer_points[f"block1 ({name})"] = (flow[0].nn, est["block1"].nn)
     print(
-        "\nRead: block-spin RG drives K below K_c to 0 and above K_c to larger K. A layer "
+        "\nRead: block-spin RG drives K below K_c to 0 and above K_c to larger K. "
+        "Migdal–Kadanoff has its own critical point K* = 0.3047 (exact: 0.4407), so compare "
+        "directions of flow relative to each one's fixed point, not the numbers. A layer "
         "coupling near the RG column means the layer coarse-grains like the majority rule; "
         "the network is trained to classify, not to do RG, so agreement is an empirical "
         "question, not a guarantee."

@@ -174,7 +174,7 @@ def test_pseudo_likelihood_edge_cases():
         (lambda: estimate_coupling(np.ones(5)), "`spins`"),
         (lambda: block_spin(ordered, 3), "`b`: expected a block size that divides"),
         (lambda: block_spin(ordered, 2, tie_break="coin"), "`tie_break`"),
-        (lambda: block_spin_flow(ordered, 2, 4), "`b`"),
+        (lambda: block_spin_flow(ordered, 2, 4), r"`n_steps`: expected b \*\* n_steps = 16"),
         (lambda: summarize(np.ones(5), np.ones(4), 4, 0.3), "`magnetization`"),
         (lambda: mean_and_error(np.ones((2, 2, 2))), "`series`"),
     ]

@@ -73,7 +73,7 @@ def plot_coupling_flow(
             f"Received: k_max={k_max!r}"
         )
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 5))
+        _, ax = plt.subplots(figsize=(8, 5), layout="constrained")
     k = np.linspace(0.0, k_max, 400)
     ax.plot(k, fn(k), label=f"{label}: K' = R(K)")
     ax.plot(k, k, color="grey", linestyle="--", linewidth=1, label="K' = K")
@@ -104,5 +104,6 @@ def plot_coupling_flow(
     ax.set_ylim(0.0, k_max)
     ax.set_xlabel("K")
     ax.set_ylabel("K'")
-    ax.legend(fontsize="small", loc="lower right")  # the K > K' corner is empty for these maps
+    # Outside the axes: measured points and layers can sit anywhere in the square.
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     return ax

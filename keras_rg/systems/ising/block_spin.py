@@ -86,7 +86,12 @@ def block_spin_flow(spins, b=2, n_steps=1, terms=("nn",), groups=None, tie_break
     """
     n_steps = check_int("n_steps", n_steps, 1)
     s = check_spins("spins", spins, 2, "square")
-    check_block_size("b", b**n_steps if isinstance(b, int) and b >= 2 else b, s.shape[-2:])
+    b = check_block_size("b", b, s.shape[-2:])
+    if any(n % b**n_steps for n in s.shape[-2:]):
+        raise ValueError(
+            f"Received an invalid value for `n_steps`: expected b ** n_steps = {b**n_steps} to "
+            f"divide the lattice dimensions {s.shape[-2:]}. Received: n_steps={n_steps}"
+        )
     flow = [estimate_coupling(s, "square", terms, groups=groups)]
     for step in range(n_steps):
         s = block_spin(s, b, tie_break, seed + step)
