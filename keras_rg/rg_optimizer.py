@@ -43,7 +43,10 @@ class RGOptimizer(keras.optimizers.Optimizer):
     Build the plan for a model with :meth:`for_model` (our layers from their own α, plain layers
     from a chosen α, user betas per layer or variable). ``learning_rate``, ``iterations`` and loss
     scaling are the inner optimizer's; the ε schedule is evaluated at the step index
-    ``iterations`` before the step (0-based).
+    ``iterations`` before the step (0-based). The RG step follows every ``apply`` call (with the
+    inner optimizer's ``gradient_accumulation_steps``, every micro-step). Under mixed_float16,
+    Keras wraps this optimizer in a ``LossScaleOptimizer``, which skips the whole step, RG step
+    included, when gradients are not finite.
 
     Args:
         inner_optimizer: a ``keras.optimizers.Optimizer`` (or its serialized config).

@@ -13,6 +13,7 @@ import pytest
 from keras_rg.callbacks.rg_flow import RGFlow
 from keras_rg.flow import beta_coefficients, closed_form_flow
 from keras_rg.layers import ScaleCovariantDense
+from keras_rg.rg_optimizer import RGOptimizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ALPHAS = {"a05": 0.5, "a10": 1.0, "a20": 2.0}
@@ -180,6 +181,10 @@ def test_selection_and_warnings():
     model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse", steps_per_execution=2)
     with pytest.warns(UserWarning, match="steps_per_execution"):
         model.fit(x, y, batch_size=8, verbose=0, callbacks=[RGFlow()])
+    fused = RGOptimizer.for_model(model, keras.optimizers.SGD(0.0), 0.1)
+    model.compile(optimizer=fused, loss="mse")
+    with pytest.warns(UserWarning, match="applied twice.*epsilon=0.001"):
+        model.fit(x, y, batch_size=8, verbose=0, callbacks=[RGFlow(1e-3)])
 
 
 def test_config_roundtrip_is_json_and_rebuilds():

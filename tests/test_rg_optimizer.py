@@ -115,7 +115,9 @@ def test_mirrored_strategy_matches_a_single_device_run(two_cpu_strategy):
     def run(strategy, eps):
         def build():
             model = _alpha_model()
-            opt = RGOptimizer.for_model(model, keras.optimizers.SGD(0.05), eps, alpha=1.5)
+            # A schedule: ε reaches the per-device update as a per-replica tensor.
+            schedule = keras.optimizers.schedules.ExponentialDecay(eps, 4, 0.5)
+            opt = RGOptimizer.for_model(model, keras.optimizers.SGD(0.05), schedule, alpha=1.5)
             model.compile(optimizer=opt, loss="mse")
             return model
 

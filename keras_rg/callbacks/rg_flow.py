@@ -18,6 +18,7 @@ from keras_rg.flow import (
     validate_beta_kind,
     validate_epsilon,
 )
+from keras_rg.rg_optimizer import RGOptimizer
 
 __all__ = ["RGFlow"]
 
@@ -111,6 +112,17 @@ class RGFlow(keras.callbacks.Callback):
                 f"RGFlow runs once per `steps_per_execution`={int(spe)} steps, so it does not "
                 "take the RG step after every optimizer step; use keras_rg.rg_optimizer."
                 "RGOptimizer for the fused update.",
+                UserWarning,
+                stacklevel=2,
+            )
+        opt = self.model.optimizer
+        while opt is not None and not isinstance(opt, RGOptimizer):
+            opt = getattr(opt, "inner_optimizer", None)
+        if opt is not None and self.epsilon != 0.0:
+            warnings.warn(
+                "The model's optimizer is an RGOptimizer, which already takes the RG step; with "
+                "RGFlow(epsilon != 0) the step is applied twice. Use RGFlow(epsilon=0.0) to only "
+                f"log the diagnostics. Received: epsilon={self.epsilon}",
                 UserWarning,
                 stacklevel=2,
             )
