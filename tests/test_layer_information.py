@@ -62,7 +62,7 @@ def test_logged_values_equal_direct_estimator_calls(rng):
     assert info.probe_x.shape == (200, 6)
     # The last measurement is on the final weights: the same activations give the same numbers.
     for name, t in zip(names, _activations(model, names, info.probe_x), strict=True):
-        i_tx, i_ty = kde_mi_plane(t, info.probe_y, noise_variance=0.05)
+        i_tx, i_ty = kde_mi_plane(t, info.probe_y, noise_variance=0.05, dtype="float32")
         assert history.history[f"info/I_TX/{name}"][-1] == pytest.approx(i_tx.value, abs=1e-9)
         assert history.history[f"info/I_TX_lower/{name}"][-1] == pytest.approx(i_tx.lower, abs=1e-9)
         assert history.history[f"info/I_TY/{name}"][-1] == pytest.approx(i_ty.value, abs=1e-9)
@@ -89,7 +89,7 @@ def test_probe_is_a_seeded_subsample_and_config_round_trips(rng):
     np.testing.assert_array_equal(back.probe_y, a.probe_y)
     assert set(a.get_config()) == {
         "x", "y", "probe_size", "every", "layers", "estimator", "noise_variance", "bins", "k",
-        "tolerance", "seed", "plot_path",
+        "tolerance", "seed", "plot_path", "dtype",
     }  # fmt: skip
 
 
@@ -140,7 +140,7 @@ def test_subclassed_model_records_layer_outputs_in_call_order(rng):
     second = model.b(first)
     head = model.head(second + first)
     for name, t in (("first", first), ("second", second), ("head", head)):
-        expected = kde_mi_plane(np.asarray(t, np.float64), info.probe_y)
+        expected = kde_mi_plane(np.asarray(t, np.float64), info.probe_y, dtype="float32")
         assert history.history[f"info/I_TX/{name}"][-1] == pytest.approx(expected[0].value)
         assert history.history[f"info/I_TY/{name}"][-1] == pytest.approx(expected[1].value)
     assert all("call" not in vars(layer) for layer in model.layers)  # hooks removed
@@ -222,7 +222,7 @@ def test_dataset_probe_under_mirrored_strategy(rng, two_cpu_strategy):
     history = model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=[info])
     assert info.probe_x.shape == (64, 6)
     t = _activations(model, ["h2"], info.probe_x)[0]
-    expected = kde_mi_input(t).value
+    expected = kde_mi_input(t, dtype="float32").value
     assert history.history["info/I_TX/h2"][-1] == pytest.approx(expected, abs=1e-9)
 
 
@@ -264,6 +264,7 @@ def test_plot_saved_at_the_end_of_fit(rng, tmp_path):
         ({"layers": [1.5]}, TypeError, r"`layers`: expected None or a list"),
         ({"y": np.zeros(3)}, ValueError, r"`y`: expected 10 labels"),
         ({"y": None, "plot_path": "p.png"}, ValueError, r"`plot_path`.*needs labels"),
+        ({"dtype": "float16"}, ValueError, r"`dtype`.*Received: dtype='float16'"),
     ],
 )
 def test_invalid_arguments(kwargs, error, match):

@@ -148,6 +148,9 @@ class LayerInformation(keras.callbacks.Callback):
         seed: Seed of the probe subsample. Defaults to 0.
         plot_path: Save the information-plane figure here at the end of ``fit`` (needs ``y`` and
             matplotlib). Defaults to ``None``.
+        dtype: Precision of the KDE pairwise sums (see ``kde_mi_input``); float32 keeps the
+            per-epoch cost low and differs from float64 by ~1e-7 nats on unit-scale activations
+            at the default noise (activations are centred first). Defaults to ``"float32"``.
 
     Example:
 
@@ -178,6 +181,7 @@ class LayerInformation(keras.callbacks.Callback):
         tolerance=1e-6,
         seed=0,
         plot_path=None,
+        dtype="float32",
     ):
         super().__init__()
         self.probe_size = check_positive_int(probe_size, "probe_size", minimum=2)
@@ -206,6 +210,12 @@ class LayerInformation(keras.callbacks.Callback):
                 f"Received: plot_path={plot_path!r}"
             )
         self.plot_path = plot_path
+        if dtype not in ("float32", "float64"):
+            raise ValueError(
+                "Received an invalid value for `dtype`: expected 'float32' or 'float64'. "
+                f"Received: dtype={dtype!r}"
+            )
+        self.dtype = dtype
         self.probe_x, self.probe_y = self._draw_probe(x, y)
         if plot_path is not None and self.probe_y is None:
             raise ValueError(
@@ -397,7 +407,7 @@ class LayerInformation(keras.callbacks.Callback):
         return result
 
     def _estimate(self, name, t):
-        kde = {"noise_variance": self.noise_variance}
+        kde = {"noise_variance": self.noise_variance, "dtype": self.dtype}
         knn = {"k": self.k}
         if self.estimator == "kde" and self._classes:
             return kde_mi_plane(t, self._codes, **kde)
@@ -527,6 +537,7 @@ class LayerInformation(keras.callbacks.Callback):
             "tolerance": self.tolerance,
             "seed": self.seed,
             "plot_path": self.plot_path,
+            "dtype": self.dtype,
         }
 
     @classmethod

@@ -20,6 +20,7 @@ __all__ = ["kde_mi_input", "kde_mi_labels", "kde_mi_plane", "KDE_TEMPORARIES"]
 # Live (block, n) float64 arrays in one block step: the cross products, the distances, the two
 # kernels and the working copies of the element-wise ops (measured peak: about half of this).
 KDE_TEMPORARIES = 8
+_DTYPES = ("float64", "float32")
 
 
 @tf.function(reduce_retracing=True)
@@ -40,39 +41,53 @@ def _block_sums(block, samples, block_sq, samples_sq, start, block_onehot, oneho
     return tf.stack(sums)
 
 
-def _mean_log_sums(t, codes, noise_variance, block_size):
+def _mean_log_sums(t, codes, noise_variance, block_size, dtype):
     """Means over samples of the four log-sums: (all KL, class KL, all BD, class BD)."""
     n, d = t.shape
-    block = block_size or _blocks.plan_block_rows(n, d, temporaries=KDE_TEMPORARIES)
-    samples = tf.constant(t)
+    dtype = tf.as_dtype(dtype)
+    block = block_size or _blocks.plan_block_rows(
+        n, d, temporaries=KDE_TEMPORARIES, itemsize=dtype.size
+    )
+    # Distances do not change under a shift; centring first shrinks |t|^2 and with it the
+    # rounding error of the |a|^2 + |b|^2 - 2 a.b expansion.
+    samples = tf.constant(t - t.mean(axis=0), dtype)
     samples_sq = tf.reduce_sum(samples * samples, axis=1)
-    onehot = tf.one_hot(tf.constant(codes), int(codes.max()) + 1, dtype=tf.float64)
-    inv_kl = tf.constant(1.0 / (2.0 * noise_variance), tf.float64)
-    inv_bd = tf.constant(1.0 / (8.0 * noise_variance), tf.float64)
+    onehot = tf.one_hot(tf.constant(codes), int(codes.max()) + 1, dtype=dtype)
+    inv_kl = tf.constant(1.0 / (2.0 * noise_variance), dtype)
+    inv_bd = tf.constant(1.0 / (8.0 * noise_variance), dtype)
     total = np.zeros(4)
     for start, stop in _blocks.row_blocks(n, block):
-        total += _block_sums(
-            samples[start:stop],
-            samples,
-            samples_sq[start:stop],
-            samples_sq,
-            tf.constant(start, tf.int32),
-            onehot[start:stop],
-            onehot,
-            inv_kl,
-            inv_bd,
-        ).numpy()
+        total += (
+            _block_sums(
+                samples[start:stop],
+                samples,
+                samples_sq[start:stop],
+                samples_sq,
+                tf.constant(start, tf.int32),
+                onehot[start:stop],
+                onehot,
+                inv_kl,
+                inv_bd,
+            )
+            .numpy()
+            .astype(np.float64)
+        )
     return total / n
 
 
-def _prepare(t, labels, noise_variance, block_size):
+def _prepare(t, labels, noise_variance, block_size, dtype):
     samples = as_samples(t, "t")
     noise_variance = check_positive_float(noise_variance, "noise_variance")
     block_size = check_block_size(block_size)
+    if dtype not in _DTYPES:
+        raise ValueError(
+            f"Received an invalid value for `dtype`: expected one of {_DTYPES}. "
+            f"Received: dtype={dtype!r}"
+        )
     n = samples.shape[0]
     codes = np.zeros(n, np.int64) if labels is None else as_labels(labels, n)
-    means = _mean_log_sums(samples, codes, noise_variance, block_size)
-    hyper = {"noise_variance": noise_variance}
+    means = _mean_log_sums(samples, codes, noise_variance, block_size, dtype)
+    hyper = {"noise_variance": noise_variance, "dtype": dtype}
     return n, codes, means, hyper
 
 
@@ -97,7 +112,7 @@ def _label_estimate(n, codes, means, hyper):
     )
 
 
-def kde_mi_input(t, *, noise_variance=0.1, block_size=None):
+def kde_mi_input(t, *, noise_variance=0.1, block_size=None, dtype="float64"):
     """Pairwise-distance bounds on ``I(T + Z; X)``, Z ~ N(0, noise_variance * I), in nats.
 
     For a deterministic layer ``T = f(X)`` and X uniform over the ``n`` given inputs, ``T + Z`` is
@@ -112,13 +127,18 @@ def kde_mi_input(t, *, noise_variance=0.1, block_size=None):
     infinite for continuous X, and with ``n`` samples it cannot exceed ``log n``.
 
     The ``O(n^2 d)`` pairwise work runs in TensorFlow (on a GPU when there is one) in row blocks,
-    in float64, so memory is ``O(block * n)`` plus the samples.
+    in float64 by default, so memory is ``O(block * n)`` plus the samples.
 
     Args:
         t: Layer activations, shape ``(n, ...)``; trailing axes are flattened.
         noise_variance: Variance of the added Gaussian noise, the estimator's resolution.
             Defaults to 0.1.
         block_size: Rows per block. Defaults to ``None``: as many as fit 128 MiB.
+        dtype: ``"float64"`` or ``"float32"`` for the pairwise sums. float32 is about 3x faster
+            on a CPU; its rounding error in the squared distances is about ``1e-7 |t - mean|^2``,
+            a relative error ``1e-7 |t - mean|^2 / noise_variance`` in each kernel term: about
+            1e-7 nats for unit-scale activations at the default noise (measured), more for
+            tiny noise variances or widely spread activations. Defaults to ``"float64"``.
 
     Returns:
         An ``InformationEstimate`` with ``lower`` and ``upper``.
@@ -131,11 +151,11 @@ def kde_mi_input(t, *, noise_variance=0.1, block_size=None):
     >>> est.saturated  # 500 well-separated points at tiny noise: log 500
     True
     """
-    n, _, means, hyper = _prepare(t, None, noise_variance, block_size)
+    n, _, means, hyper = _prepare(t, None, noise_variance, block_size, dtype)
     return _input_estimate(n, means, hyper)
 
 
-def kde_mi_labels(t, labels, *, noise_variance=0.1, block_size=None):
+def kde_mi_labels(t, labels, *, noise_variance=0.1, block_size=None, dtype="float64"):
     """Pairwise-distance estimate of ``I(T + Z; Y)`` for class labels Y, in nats.
 
     ``I(T + Z; Y) = H(T + Z) - sum_c p_c H(T + Z | Y = c)``, each entropy that of a Gaussian mixture
@@ -151,6 +171,11 @@ def kde_mi_labels(t, labels, *, noise_variance=0.1, block_size=None):
         labels: Class labels, ``(n,)`` integers or ``(n, C)`` one-hot rows.
         noise_variance: Variance of the added Gaussian noise. Defaults to 0.1.
         block_size: Rows per block. Defaults to ``None``: as many as fit 128 MiB.
+        dtype: ``"float64"`` or ``"float32"`` for the pairwise sums. float32 is about 3x faster
+            on a CPU; its rounding error in the squared distances is about ``1e-7 |t - mean|^2``,
+            a relative error ``1e-7 |t - mean|^2 / noise_variance`` in each kernel term: about
+            1e-7 nats for unit-scale activations at the default noise (measured), more for
+            tiny noise variances or widely spread activations. Defaults to ``"float64"``.
 
     Returns:
         An ``InformationEstimate`` with ``lower`` and ``upper``.
@@ -163,11 +188,11 @@ def kde_mi_labels(t, labels, *, noise_variance=0.1, block_size=None):
     >>> round(kde_mi_labels(t, y).value, 3)  # classes fully separated: H(Y) = log 2
     0.693
     """
-    n, codes, means, hyper = _prepare(t, labels, noise_variance, block_size)
+    n, codes, means, hyper = _prepare(t, labels, noise_variance, block_size, dtype)
     return _label_estimate(n, codes, means, hyper)
 
 
-def kde_mi_plane(t, labels, *, noise_variance=0.1, block_size=None):
+def kde_mi_plane(t, labels, *, noise_variance=0.1, block_size=None, dtype="float64"):
     """``(I(T + Z; X), I(T + Z; Y))`` from one pairwise pass: equal to ``kde_mi_input`` and
     ``kde_mi_labels`` on the same arguments at about half their combined cost.
 
@@ -176,6 +201,11 @@ def kde_mi_plane(t, labels, *, noise_variance=0.1, block_size=None):
         labels: Class labels, ``(n,)`` integers or ``(n, C)`` one-hot rows.
         noise_variance: Variance of the added Gaussian noise. Defaults to 0.1.
         block_size: Rows per block. Defaults to ``None``: as many as fit 128 MiB.
+        dtype: ``"float64"`` or ``"float32"`` for the pairwise sums. float32 is about 3x faster
+            on a CPU; its rounding error in the squared distances is about ``1e-7 |t - mean|^2``,
+            a relative error ``1e-7 |t - mean|^2 / noise_variance`` in each kernel term: about
+            1e-7 nats for unit-scale activations at the default noise (measured), more for
+            tiny noise variances or widely spread activations. Defaults to ``"float64"``.
 
     Returns:
         A pair of ``InformationEstimate``.
@@ -188,5 +218,5 @@ def kde_mi_plane(t, labels, *, noise_variance=0.1, block_size=None):
     >>> bool(i_tx.lower <= i_tx.value and i_ty.value <= i_ty.upper)
     True
     """
-    n, codes, means, hyper = _prepare(t, labels, noise_variance, block_size)
+    n, codes, means, hyper = _prepare(t, labels, noise_variance, block_size, dtype)
     return _input_estimate(n, means, hyper), _label_estimate(n, codes, means, hyper)
