@@ -162,8 +162,10 @@ class CheckerboardSampler:
 
     Random numbers are counter-based (SplitMix64 of ``key_c + n γ``): chain ``c`` draws from a
     key made from ``(seed, c)`` by NumPy's ``SeedSequence``, so a chain's trajectory depends only on
-    ``seed``, its index, and the sweep count, not on ``n_chains`` or the device. Acceptance
-    probabilities are realised to 2^-32.
+    ``seed``, its index, and the sweep count, not on ``n_chains`` or on how the sweeps are split
+    into calls. The spin arithmetic is integer; only the five acceptance thresholds come from a
+    float64 ``exp``, so another device can differ only where its ``exp`` rounds differently at
+    a 2^-32 threshold boundary. Acceptance probabilities are realised to 2^-32.
 
     Args:
         size: L, the linear lattice size: an even integer >= 2.
