@@ -9,6 +9,7 @@ from keras_rg.systems.ising._validation import check_choice, check_int, check_sp
 
 __all__ = ["CouplingEstimate", "estimate_coupling"]
 
+_CHUNK_SITES = 1 << 21  # sites counted per pass of the chunked loops (bounds memory)
 _TERMS = {"square": ("nn", "nnn", "plaquette", "field"), "chain": ("nn", "nnn", "field")}
 
 
@@ -157,21 +158,25 @@ def estimate_coupling(
         group = np.unique(group, return_inverse=True)[1]
     n_groups = int(group.max()) + 1
 
-    feats = _features(s, geometry, terms, periodic)
-    # Encode each site's feature tuple (entries in −4..4) as one integer key and count them.
-    key = np.zeros(s.shape, np.int64)
-    for f in feats:
-        key = key * 9 + (f.astype(np.int64) + 4)
-    n_keys = 9 ** len(terms)
-    site_group = np.broadcast_to(group.reshape((-1,) + (1,) * lattice_ndim), s.shape)
-    counts = np.bincount((site_group * n_keys + key).ravel(), minlength=n_groups * n_keys).reshape(
-        n_groups, n_keys
-    )
-    present = counts.sum(axis=0) > 0
-    codes = np.nonzero(present)[0]
-    x = np.stack([(codes // 9**j) % 9 - 4 for j in range(len(terms) - 1, -1, -1)], 1).astype(float)
-    c_group = counts[:, present].astype(float)
-    c = c_group.sum(axis=0)
+    n_terms = len(terms)
+    n_keys = 9**n_terms
+    sites = int(np.prod(s.shape[1:]))
+    chunk = max(1, _CHUNK_SITES // sites)
+
+    def site_keys(block):
+        # Each site's feature tuple (entries in −4..4) encoded as one integer in [0, 9^k).
+        key = np.zeros(block.shape, np.int64)
+        for f in _features(block, geometry, terms, periodic):
+            key = key * 9 + (f.astype(np.int64) + 4)
+        return key
+
+    # Pass 1: the pseudo-likelihood depends on the data only through the key counts.
+    counts = np.zeros(n_keys, np.int64)
+    for start in range(0, n_conf, chunk):
+        counts += np.bincount(site_keys(s[start : start + chunk]).ravel(), minlength=n_keys)
+    codes = np.nonzero(counts)[0]
+    x = np.stack([(codes // 9**j) % 9 - 4 for j in range(n_terms - 1, -1, -1)], 1).astype(float)
+    c = counts[codes].astype(float)
 
     def objective(theta):
         z = 2.0 * x @ theta
@@ -193,6 +198,9 @@ def estimate_coupling(
             if new >= value - 1e-12 * abs(value):
                 break
             t *= 0.5
+        else:  # no step improves the objective: at the optimum to rounding, or stuck
+            converged = bool(np.max(np.abs(step)) < 1e-8 * max(1.0, np.max(np.abs(theta))))
+            break
         theta, value = candidate, new
         if np.max(np.abs(t * step)) < 1e-12 * max(1.0, np.max(np.abs(theta))):
             converged = True
@@ -201,7 +209,15 @@ def estimate_coupling(
     z = 2.0 * x @ theta
     q = _sigmoid(-z)
     hess = -4.0 * (x * (c * q * (1.0 - q))[:, None]).T @ x
-    scores = 2.0 * (c_group * q) @ x  # (n_groups, n_terms)
+    # Pass 2: the score of each group, Σ over its sites of 2 x_i σ(−2θ·x_i).
+    site_score = np.zeros((n_keys, n_terms))
+    site_score[codes] = 2.0 * x * q[:, None]
+    scores = np.zeros((n_groups, n_terms))
+    for start in range(0, n_conf, chunk):
+        key = site_keys(s[start : start + chunk]).reshape(-1)
+        owner = np.repeat(group[start : start + chunk], sites)
+        for j in range(n_terms):
+            scores[:, j] += np.bincount(owner, weights=site_score[key, j], minlength=n_groups)
     if n_groups > 1:
         meat = n_groups / (n_groups - 1) * scores.T @ scores
         inv = np.linalg.pinv(hess)

@@ -111,7 +111,8 @@ def autocorrelation(series):
         series: shape ``(n_samples,)`` or ``(n_samples, n_chains)``, time on axis 0.
 
     Returns:
-        ``ρ(t)`` for ``t = 0 … n_samples − 1`` (``ρ(0) = 1``); all ones for a constant series.
+        ``ρ(t)`` for ``t = 0 … n_samples − 1`` (``ρ(0) = 1``); ``ρ(t > 0) = 0`` for a constant
+        series.
     """
     x = _as_chains(series)
     n = x.shape[0]
@@ -119,8 +120,8 @@ def autocorrelation(series):
     size = 1 << (2 * n - 1).bit_length()
     f = np.fft.rfft(x, n=size, axis=0)
     acov = np.fft.irfft(f * np.conj(f), n=size, axis=0)[:n].mean(axis=1)
-    if acov[0] <= 0.0:
-        return np.ones(n)
+    if acov[0] <= 0.0:  # a constant series: no measurable correlation
+        return np.r_[1.0, np.zeros(n - 1)]
     return acov / acov[0]
 
 
@@ -178,11 +179,12 @@ def _jackknife(moments, fn, block_length):
     groups = used.reshape(n_blocks, block_length, c, k).mean(axis=1).reshape(-1, k)
     g = groups.shape[0]
     full = groups.mean(axis=0)
-    value = float(fn(full))
-    if g < 2:
-        return Estimate(value, math.nan)
-    leave_out = (full * g - groups) / (g - 1)
-    values = np.array([fn(row) for row in leave_out])
+    with np.errstate(divide="ignore", invalid="ignore"):  # e.g. Binder U at m ≡ 0: nan
+        value = float(fn(full))
+        if g < 2:
+            return Estimate(value, math.nan)
+        leave_out = (full * g - groups) / (g - 1)
+        values = np.array([fn(row) for row in leave_out])
     return Estimate(value, float(math.sqrt((g - 1) / g * np.sum((values - values.mean()) ** 2))))
 
 
