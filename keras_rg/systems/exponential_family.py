@@ -376,7 +376,7 @@ class RadialExponentialFamily(tfp.distributions.Distribution):
 
     Example:
         >>> dist = RadialExponentialFamily([0.5, 0.1], dim=4)
-        >>> x = dist.sample(1000, seed=1)  # (1000, 4)
+        >>> x = dist.sample(1000, seed=1)  # (1000, 4); the same seed gives the same draw
         >>> lp = dist.log_prob(x)
 
     #### References
@@ -561,6 +561,8 @@ class RadialExponentialFamily(tfp.distributions.Distribution):
         return tf.constant([self._dim], dtype=tf.int32)
 
     def _sample_n(self, n, seed=None):
+        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+            seed = (0, int(seed) % 2**31)  # an integer seed is reproducible, as a stateless pair
         seed = tfp.random.sanitize_seed(seed, salt="RadialExponentialFamily")
         radius_seed, direction_seed = tfp.random.split_seed(seed, n=2)
         p = tf.random.stateless_uniform([n], seed=radius_seed, dtype=tf.float64, alg="philox")
