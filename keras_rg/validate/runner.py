@@ -5,7 +5,7 @@ import time
 
 import keras
 
-from keras_rg.validate import checks_information, checks_scale, checks_training
+from keras_rg.validate import checks_information, checks_physics, checks_scale, checks_training
 from keras_rg.validate.report import check_output_dir, format_verdict_table, write_report
 from keras_rg.validate.result import Context
 
@@ -20,6 +20,7 @@ CHECKS = {
     "theorem_2": checks_scale.check_theorem_2,
     "theorems_3_4": checks_training.check_theorems_3_4,
     "theorem_5": checks_information.check_theorem_5,
+    "theorem_6": checks_physics.check_theorem_6,
     "lemma_2_1": checks_training.check_lemma_2_1,
     "motivation_ood": checks_scale.check_motivation_ood,
 }
