@@ -14,19 +14,66 @@ if "tensorflow" not in sys.modules:
 
     import_tensorflow_quietly()
 
-from keras_rg import activations, layers  # noqa: E402
+from keras_rg import (  # noqa: E402
+    activations,
+    callbacks,
+    flow,
+    information,
+    layers,
+    optimizers,
+    schedules,
+    systems,
+)
 from keras_rg.activations import PowerLaw, ScaleAware  # noqa: E402
+from keras_rg.callbacks import (  # noqa: E402
+    CouplingTracker,
+    LangevinLogger,
+    LangevinSamples,
+    LayerCouplings,
+    LayerInformation,
+    RGFlow,
+)
+from keras_rg.fixed_points import fixed_point_report  # noqa: E402
+from keras_rg.flow import LinearBeta  # noqa: E402
 from keras_rg.layers import ScaleCovariantConv1D, ScaleCovariantDense  # noqa: E402
-from keras_rg.systems import signals  # noqa: E402
+from keras_rg.optimizers import LangevinAnnealing  # noqa: E402
+from keras_rg.rg_optimizer import RGOptimizer  # noqa: E402
+from keras_rg.schedules import (  # noqa: E402
+    ConstantTemperature,
+    CyclicalTemperature,
+    ExponentialCooling,
+    LinearCooling,
+    LogarithmicCooling,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConstantTemperature",
+    "CouplingTracker",
+    "CyclicalTemperature",
+    "ExponentialCooling",
+    "LangevinAnnealing",
+    "LangevinLogger",
+    "LangevinSamples",
+    "LayerCouplings",
+    "LayerInformation",
+    "LinearBeta",
+    "LinearCooling",
+    "LogarithmicCooling",
     "PowerLaw",
+    "RGFlow",
+    "RGOptimizer",
     "ScaleAware",
     "ScaleCovariantConv1D",
     "ScaleCovariantDense",
     "activations",
+    "callbacks",
+    "fixed_point_report",
+    "flow",
+    "information",
     "layers",
-    "signals",
+    "optimizers",
+    "schedules",
+    "systems",
 ]
