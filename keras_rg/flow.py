@@ -492,26 +492,38 @@ def _alpha_for(layer, alpha):
     return alpha
 
 
-def _user_beta(layer, variable, betas, defaults):
-    """The user's entry for ``variable`` (variable keys win over layer keys), or ``...``."""
-    paths = (variable.path, _short_path(variable))
-    by_variable = [k for k in betas if any(fnmatch.fnmatchcase(p, k) for p in paths)]
-    by_layer = []
-    if not by_variable:
-        layer_keys = [k for k in betas if fnmatch.fnmatchcase(layer.name, k)]
-        # A layer key acts on the layer's kernel and bias when it has them, else on all.
-        if layer_keys and (not defaults or any(variable is d for d in defaults)):
-            by_layer = layer_keys
-    keys = by_variable or by_layer
-    if not keys:
-        return ...
-    chosen = {id(betas[k]) for k in keys}
-    if len(chosen) > 1:
+def _matching_keys(betas, names):
+    return [k for k in betas if any(fnmatch.fnmatchcase(n, k) for n in names)]
+
+
+def _single_entry(betas, keys, variable):
+    """The one entry ``keys`` agree on (a callable or None), or ValueError naming them."""
+    if len({id(betas[k]) for k in keys}) > 1:
         raise ValueError(
             f"Received conflicting entries in `betas` for variable {variable.path!r}: keys "
             f"{keys} all match it. Make the keys more specific."
         )
-    return betas[keys[0]], keys
+    return betas[keys[0]]
+
+
+def _check_all_used(betas, used, what):
+    unused = [k for k in betas if k not in used]
+    if unused:
+        raise ValueError(
+            f"Received keys in `betas` that match no {what}: {unused}. Keys are layer names or "
+            "variable paths such as 'dense/kernel' (glob patterns allowed)."
+        )
+
+
+def _user_keys(layer, variable, betas, defaults):
+    """The ``betas`` keys for ``variable``: variable keys, else layer keys (which act on the
+    layer's kernel and bias when it has them, else on all its trainable variables)."""
+    keys = _matching_keys(betas, (variable.path, _short_path(variable)))
+    if keys:
+        return keys
+    if not defaults or any(variable is d for d in defaults):
+        return _matching_keys(betas, (layer.name,))
+    return []
 
 
 def resolve_targets(
@@ -593,10 +605,10 @@ def resolve_targets(
         for v in layer.trainable_weights:
             if id(v) in seen:
                 continue
-            user = _user_beta(layer, v, betas, defaults)
-            if user is not ...:
-                fn, keys = user
+            keys = _user_keys(layer, v, betas, defaults)
+            if keys:
                 used_keys.update(keys)
+                fn = _single_entry(betas, keys, v)
                 if fn is not None:
                     targets.append(FlowTarget(layer.name, v, roles.get(id(v), v.name), fn))
                     seen.add(id(v))
@@ -605,12 +617,7 @@ def resolve_targets(
                 c = coefficients[0] if roles[id(v)] == "kernel" else coefficients[1]
                 targets.append(FlowTarget(layer.name, v, roles[id(v)], LinearBeta(c), a))
                 seen.add(id(v))
-    unused = [k for k in betas if k not in used_keys]
-    if unused:
-        raise ValueError(
-            f"Received keys in `betas` that match no trainable variable or layer: {unused}. "
-            "Keys are layer names or variable paths such as 'dense/kernel' (glob patterns allowed)."
-        )
+    _check_all_used(betas, used_keys, "trainable variable or layer")
     for t in targets:
         _checked_beta(t.beta, ops.convert_to_tensor(t.variable))
     if not targets and warn_empty:
@@ -646,35 +653,22 @@ def _all_trainable(model):
 
 
 def match_plan(variables, betas):
-    """Pairs each variable with its beta from a plan ``{path or pattern: beta}``.
+    """Pairs each variable with its beta from a plan ``{path or pattern: beta or None}``.
 
-    Returns a list of ``(variable, beta)``. Raises ValueError for a key that matches no variable
-    or a variable matched by two keys with different betas."""
+    Returns a list of ``(variable, beta)``. Raises ValueError for a key that matches no variable,
+    a variable matched by keys with different entries, or a beta returning a wrong shape."""
     pairs, used = [], set()
     for v in variables:
-        paths = (v.path, _short_path(v))
-        keys = [k for k in betas if any(fnmatch.fnmatchcase(p, k) for p in paths)]
+        keys = _matching_keys(betas, (v.path, _short_path(v)))
+        if not keys:
+            continue
         used.update(keys)
-        fns = [betas[k] for k in keys if betas[k] is not None]
-        if len({id(f) for f in fns}) > 1:
-            raise ValueError(
-                f"Received conflicting entries in `betas` for variable {v.path!r}: keys {keys} "
-                "all match it. Make the keys more specific."
-            )
-        if fns and len(fns) == len(keys):
-            pairs.append((v, _checked_pair(v, fns[0])))
-    unused = [k for k in betas if k not in used]
-    if unused:
-        raise ValueError(
-            f"Received keys in `betas` that match no trainable variable: {unused}. The variables "
-            f"are: {[v.path for v in variables]}."
-        )
+        fn = _single_entry(betas, keys, v)
+        if fn is not None:
+            _checked_beta(fn, ops.convert_to_tensor(v))
+            pairs.append((v, fn))
+    _check_all_used(betas, used, "trainable variable")
     return pairs
-
-
-def _checked_pair(variable, fn):
-    _checked_beta(fn, ops.convert_to_tensor(variable))
-    return fn
 
 
 # --------------------------------------------------------------------------------------------

@@ -73,12 +73,15 @@ def test_zero_gradient_matches_closed_forms_and_numpy(direction, tmp_path):
     eps = [0.05] * 5 + [0.02] * 7  # steps 0..4 use 0.05 (boundary inclusive), 5..11 use 0.02
     log = tmp_path / "log.csv"
     x, y = _data()
+    flow = RGFlow(schedule, direction, **SELECTION)
+    # Two fit() calls of 6 steps with the same callback: the schedule index continues.
+    model.fit(x[:48], y[:48], batch_size=8, verbose=0, callbacks=[flow])
     model.fit(
-        x,
-        y,
+        x[48:],
+        y[48:],
         batch_size=8,
         verbose=0,
-        callbacks=[RGFlow(schedule, direction, **SELECTION), keras.callbacks.CSVLogger(str(log))],
+        callbacks=[flow, keras.callbacks.CSVLogger(str(log))],
     )
     sign = 1.0 if direction == "paper" else -1.0
     for (layer, role), beta in _numpy_betas(model).items():

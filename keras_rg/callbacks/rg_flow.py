@@ -94,6 +94,7 @@ class RGFlow(keras.callbacks.Callback):
         self.targets = []
         self._step_fn = None
         self._norm_fn = None
+        self._compiled_for = None
 
     def on_train_begin(self, logs=None):
         self.targets = resolve_targets(
@@ -128,6 +129,9 @@ class RGFlow(keras.callbacks.Callback):
             )
         pairs = [(t.variable, t.beta) for t in self.targets]
         iterations = self.model.optimizer.iterations
+        key = (id(iterations), tuple((id(v), id(b)) for v, b in pairs))
+        if key == self._compiled_for:  # a later fit() on the same model: keep the traces
+            return
         epsilon, direction = self.epsilon, self.direction
 
         @tf.function(autograph=False)
@@ -142,6 +146,7 @@ class RGFlow(keras.callbacks.Callback):
 
         self._step_fn = step_fn if pairs else None
         self._norm_fn = norm_fn
+        self._compiled_for = key
 
     def on_train_batch_end(self, batch, logs=None):
         if self._step_fn is None:
