@@ -486,18 +486,33 @@ class RadialExponentialFamily(tfp.distributions.Distribution):
 
     # ----------------------------------------------------------------------------- radial CDF
     def _build_cdf_table(self):
-        # CDF of d = log ρ − u0 at the grid nodes: 8-point Gauss–Legendre per cell (exact to
-        # float64 for cells a sixteenth of the peak width), accumulated and normalised.
+        # CDF of d = log ρ − u0 at table nodes: 8-point Gauss–Legendre per cell (exact to
+        # float64 for cells this narrow), accumulated and normalised.
         q = self._quad
-        nodes = q.d[:-1, None] + q.h * _GL_X[None, :]
+        # Table nodes: the quadrature grid, with cells split where the log-density changes by more
+        # than 1/4 across them (the steep tails), so that the log-linear start of the inverse is
+        # close and three Newton steps reach float64 everywhere.
+        split = np.maximum(1, np.ceil(np.abs(np.diff(q.log_density(q.d))) / 0.25)).astype(int)
+        width = np.repeat(np.diff(q.d) / split, split)
+        offset = np.concatenate([np.arange(k) for k in split])
+        table = np.append(np.repeat(q.d[:-1], split) + offset * width, q.d[-1])
+        width = np.diff(table)
+        nodes = table[:-1, None] + width[:, None] * _GL_X[None, :]
         dens = np.exp(q.log_density(nodes.ravel()).reshape(nodes.shape))
-        cdf = np.concatenate([[0.0], np.cumsum(q.h * np.sum(_GL_W[None, :] * dens, axis=1))])
-        total = cdf[-1]
-        self._cdf_d = tf.constant(q.d)
-        self._cdf = tf.constant(cdf / total)
+        cells = width * np.sum(_GL_W[None, :] * dens, axis=1)
+        # Accumulate in extended precision where the platform has it (x86: 64-bit mantissa), so
+        # that the CDF near 1 is not limited by the rounding of ~10^3 float64 additions.
+        cdf = np.concatenate([[0.0], np.cumsum(cells.astype(np.longdouble))])
+        total = float(cdf[-1])
+        self._cdf_d = tf.constant(table)
+        self._cdf = tf.constant((cdf / cdf[-1]).astype(np.float64))
         self._cdf_terms = (tf.constant(q.c), tf.constant(q.powers), float(q.a))
         self._cdf_offset = -math.log(q.h) - q.log_sum - math.log(total)
         self._u0 = float(q.u0)
+        # The inverse CDF is compiled once per input length (XLA): it dominates sampling time.
+        self._quantile_compiled = tf.function(
+            self._quantile_flat, jit_compile=True, reduce_retracing=True, autograph=False
+        )
 
     def _d_log_density(self, d):
         c, p, a = self._cdf_terms
@@ -527,18 +542,27 @@ class RadialExponentialFamily(tfp.distributions.Distribution):
         """The inverse of ``radial_cdf``: the ρ with ``P(xᵀAx ≤ ρ) = p``; float64 tensor."""
         p = tf.convert_to_tensor(p, dtype=tf.float64)
         shape = tf.shape(p)
-        p = tf.reshape(p, [-1])
+        return tf.reshape(self._quantile_compiled(tf.reshape(p, [-1])), shape)
+
+    def _quantile_flat(self, p):
         n = int(self._cdf_d.shape[0])
         idx = tf.clip_by_value(tf.searchsorted(self._cdf, p, side="right") - 1, 0, n - 2)
         lo, hi = tf.gather(self._cdf_d, idx), tf.gather(self._cdf_d, idx + 1)
-        c_lo, c_hi = tf.gather(self._cdf, idx), tf.gather(self._cdf, idx + 1)
-        frac = tf.clip_by_value(tf.math.divide_no_nan(p - c_lo, c_hi - c_lo), 0.0, 1.0)
-        d = lo + frac * (hi - lo)
-        for _ in range(4):  # Newton on F(d) = p inside the cell: quadratic convergence
+        c_lo = tf.gather(self._cdf, idx)
+        # Start from the exact inverse for a log-density linear across the cell, then polish by
+        # Newton on F(d) = p inside the cell (quadratic convergence; 3 steps reach float64).
+        g_lo = self._d_log_density(lo)
+        k = (self._d_log_density(hi) - g_lo) / (hi - lo)
+        mass = (p - c_lo) * tf.exp(-g_lo)
+        small = tf.abs(k) < 1e-8
+        k_safe = tf.where(small, tf.ones_like(k), k)
+        t = tf.where(small, mass, tf.math.log1p(tf.maximum(k_safe * mass, -1.0 + 1e-16)) / k_safe)
+        d = tf.clip_by_value(lo + t, lo, hi)
+        for _ in range(3):
             dens = tf.exp(self._d_log_density(d))
             step = tf.math.divide_no_nan(self._cdf_in_cell(idx, d) - p, dens)
             d = tf.clip_by_value(d - step, lo, hi)
-        return tf.reshape(tf.exp(self._u0 + d), shape)
+        return tf.exp(self._u0 + d)
 
     # ----------------------------------------------------------------------------- tfp hooks
     @classmethod
@@ -567,9 +591,10 @@ class RadialExponentialFamily(tfp.distributions.Distribution):
         radius_seed, direction_seed = tfp.random.split_seed(seed, n=2)
         p = tf.random.stateless_uniform([n], seed=radius_seed, dtype=tf.float64, alg="philox")
         rho = self.radial_quantile(p)
-        z = tf.random.stateless_normal(
-            [n, self._dim], seed=direction_seed, dtype=tf.float64, alg="philox"
-        )
+        # Directions: normalised Gaussians, drawn at the output precision (at least float32).
+        zdt = tf.float64 if self.dtype == tf.float64 else tf.float32
+        z = tf.random.stateless_normal([n, self._dim], seed=direction_seed, dtype=zdt, alg="philox")
+        z = tf.cast(z, tf.float64)
         y = z * (tf.sqrt(rho) / tf.norm(z, axis=-1))[:, None]
         return tf.cast(self.unwhiten(y), self.dtype)
 
