@@ -116,3 +116,15 @@ def plot_annealing(path, rows, delta):
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save(fig, path)
+
+
+def plot_beta_curve(path, curve):
+    """‖β(θ)‖ per epoch of one run."""
+    plt = require_matplotlib()
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    ax.semilogy(np.arange(1, len(curve) + 1), np.maximum(curve, 1e-300), "o-")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("‖β(θ)‖ (distance to the fixed point)")
+    ax.set_title("RG flow during training")
+    ax.grid(alpha=0.3, which="both")
+    return save(fig, path)
