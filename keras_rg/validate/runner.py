@@ -22,6 +22,7 @@ CHECKS = {
     "theorem_5": checks_information.check_theorem_5,
     "theorem_6": checks_physics.check_theorem_6,
     "lemma_2_1": checks_training.check_lemma_2_1,
+    "theorem_3_1": checks_physics.check_theorem_3_1,
     "motivation_ood": checks_scale.check_motivation_ood,
 }
 
