@@ -129,7 +129,9 @@ class RGFlow(keras.callbacks.Callback):
             )
         pairs = [(t.variable, t.beta) for t in self.targets]
         iterations = self.model.optimizer.iterations
-        key = (id(iterations), tuple((id(v), id(b)) for v, b in pairs))
+        # Betas compare by value (LinearBeta) or identity; the traced closures keep the old ones
+        # alive, so the variable ids cannot be reused by other objects meanwhile.
+        key = (id(iterations), tuple((id(v), b) for v, b in pairs))
         if key == self._compiled_for:  # a later fit() on the same model: keep the traces
             return
         epsilon, direction = self.epsilon, self.direction
