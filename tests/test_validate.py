@@ -1,0 +1,131 @@
+"""keras-rg validate: end to end (smoke sizes), report contents, determinism, bad input, and the
+bring-your-own-model checks."""
+
+import json
+import re
+
+import keras
+import numpy as np
+import pytest
+
+from keras_rg.cli import main
+from keras_rg.layers import ScaleCovariantDense
+from keras_rg.validate import (
+    CHECKS,
+    VERDICTS,
+    couplings_of_layers,
+    flow_diagnostics,
+    information_in_depth,
+    run_validation,
+)
+
+CLAIMS = {"definition_1", "theorem_1", "theorem_2", "theorems_3_4", "theorem_5", "theorem_6",
+          "lemma_2_1", "theorem_3_1", "motivation_ood"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def smoke_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    assert main(["validate", "--smoke", "--output", str(out), "--overwrite"]) == 0
+    return out
+
+
+@pytest.mark.slow
+def test_validate_end_to_end_has_every_claim(smoke_report):
+    report = json.loads((smoke_report / "report.json").read_text())
+    names = {c["name"] for c in report["checks"]}
+    assert CLAIMS <= names == set(CHECKS)
+    for check in report["checks"]:
+        assert check["verdict"] in VERDICTS
+        assert check["claim"] and check["measured"] and check["rule"] and check["source"]
+    md = (smoke_report / "report.md").read_text()
+    for name in CLAIMS:
+        assert f"| {name} |" in md
+
+
+def test_html_is_self_contained(smoke_report):
+    page = (smoke_report / "report.html").read_text()
+    report = json.loads((smoke_report / "report.json").read_text())
+    figures = [c["figure"] for c in report["checks"] if c["figure"]]
+    assert figures, "the checks made no figures"
+    images = re.findall(r"<img [^>]*src='([^']*)'", page)
+    assert len(images) == len(figures)
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+    assert not re.search(r"(src|href)=['\"]https?:", page)  # nothing external to fetch
+
+
+def test_same_seed_same_verdicts(tmp_path):
+    only = ["definition_1", "theorem_2", "lemma_2_1"]
+    a = run_validation(tmp_path / "a", mode="smoke", only=only, echo=None)
+    b = run_validation(tmp_path / "b", mode="smoke", only=only, echo=None)
+    assert [r.verdict for r in a] == [r.verdict for r in b]
+    assert [r.values for r in a] == [r.values for r in b]
+
+
+def test_bad_input_and_no_silent_overwrite(tmp_path, capsys):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    assert main(["validate", "--smoke", "--output", str(a_file)]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"`only`.*'theorem_99'"):
+        run_validation(tmp_path / "r", mode="smoke", only="theorem_99", echo=None)
+    with pytest.raises(ValueError, match=r"`mode`.*'huge'"):
+        run_validation(tmp_path / "r", mode="huge", echo=None)
+    out = tmp_path / "kept"
+    run_validation(out, mode="smoke", only="definition_1", echo=None)
+    before = (out / "report.json").read_text()
+    assert main(["validate", "--smoke", "--only", "theorem_1", "--output", str(out)]) == 2
+    assert "already holds a report" in capsys.readouterr().err
+    assert (out / "report.json").read_text() == before
+    assert main(["validate", "--smoke", "--only", "theorem_1", "--output", str(out),
+                 "--overwrite"]) == 0  # fmt: skip
+    assert json.loads((out / "report.json").read_text())["checks_run"] == ["theorem_1"]
+
+
+def _two_layer(scale_down):
+    model = keras.Sequential([
+        keras.Input((4,)),
+        keras.layers.Dense(4, use_bias=False, name="first"),
+        keras.layers.Dense(4, use_bias=False, name="second"),
+    ])  # fmt: skip
+    model.get_layer("first").kernel.assign(scale_down * np.eye(4))
+    model.get_layer("second").kernel.assign(np.eye(4) / scale_down)
+    return model
+
+
+def test_information_in_depth_detects_an_increase(rng):
+    x = rng.normal(size=(400, 4)).astype("float32")
+    # first layer shrinks the input 100x, the second restores it: with a fixed KDE noise the
+    # estimate of I(T+Z; X) must rise from the first to the second layer
+    result = information_in_depth(_two_layer(0.01), x, probe_size=400)
+    assert result.verdict == "does not hold"
+    assert result.values["I_TX"]["second"] > result.values["I_TX"]["first"] + 1.0
+    # a contraction in depth instead: no increase
+    result = information_in_depth(_two_layer(1.0), x, probe_size=400)
+    assert result.values["violations"]["count"] == 0
+    with pytest.raises(ValueError, match=r"`layers`.*no layer named \['nope'\]"):
+        information_in_depth(_two_layer(1.0), x, layers=["first", "nope"])
+    with pytest.raises(TypeError, match=r"`model`.*keras.Model"):
+        information_in_depth("not a model", x)
+
+
+def test_flow_diagnostics_numbers():
+    model = keras.Sequential([keras.Input((3,)), ScaleCovariantDense(2, alpha=2.0, name="d")])
+    model.get_layer("d").kernel.assign(np.ones((3, 2)))
+    result = flow_diagnostics(model, epsilon=0.1)
+    # paper β(W) = (α − 1) W = W: ‖β‖ = ‖W‖ = sqrt(6); the zero bias is at its fixed point
+    assert result.values["total_beta_norm"] == pytest.approx(np.sqrt(6.0), rel=1e-12)
+    assert result.verdict == "does not hold"
+    assert result.values["at_fixed_point"] and "bias" in result.values["at_fixed_point"][0]
+
+
+def test_couplings_of_layers_and_missing_layer():
+    from keras_rg.systems.ising import sample_chain
+
+    spins = sample_chain(64, 0.8, 200, seed=1).astype("float32")
+    identity = keras.Sequential([keras.Input((64,)), keras.layers.Identity(name="copy")])
+    result = couplings_of_layers(identity, spins, ["copy"], data_coupling=0.8)
+    k, se = result.values["couplings"]["copy"]
+    assert abs(k - 0.8) < 4 * se  # an identity layer has the data's own coupling
+    with pytest.raises(ValueError, match=r"no layer named \['feature'\]"):
+        couplings_of_layers(identity, spins, ["feature"])
