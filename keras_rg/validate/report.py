@@ -31,10 +31,12 @@ def check_output_dir(output_dir, overwrite=False):
 
 def format_verdict_table(results):
     """The verdict table as aligned text: check, source, verdict, seconds."""
-    head = f"{'check':<16}{'source':<34}{'verdict':<20}{'seconds':>8}"
+    w_name = max([5] + [len(r.name) for r in results]) + 2
+    w_source = max([6] + [len(r.source) for r in results]) + 2
+    head = f"{'check':<{w_name}}{'source':<{w_source}}{'verdict':<20}{'seconds':>8}"
     lines = [head, "-" * len(head)]
     for r in results:
-        lines.append(f"{r.name:<16}{r.source:<34}{r.verdict:<20}{r.seconds:>8.1f}")
+        lines.append(f"{r.name:<{w_name}}{r.source:<{w_source}}{r.verdict:<20}{r.seconds:>8.1f}")
     return "\n".join(lines)
 
 
