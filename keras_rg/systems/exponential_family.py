@@ -165,6 +165,7 @@ class _RadialQuadrature:
         self.theta = theta
         self.a = a
         self.powers = np.arange(1, theta.size + 1, dtype=np.float64)
+        self._terms = [(float(r), float(t)) for r, t in zip(self.powers, theta, strict=True) if t]
         crit = self._critical_points()
         fc = self._f(crit)
         i0 = int(np.argmax(fc))
@@ -217,10 +218,10 @@ class _RadialQuadrature:
             x = x[(np.abs(x.imag) <= 1e-6 * np.abs(x)) & (x.real > 0)].real
             roots = np.log(x)
         out = []
-        for u in roots:
+        for u in roots.tolist():
             for _ in range(60):
-                e = p * theta * np.exp(p * u)
-                fp, fpp = a - np.sum(e), -np.sum(p * e)
+                e = [r * t * math.exp(min(r * u, 700.0)) for r, t in self._terms]
+                fp, fpp = a - sum(e), -sum(r * v for (r, _), v in zip(self._terms, e, strict=True))
                 if fpp == 0:
                     break
                 step = fp / fpp
@@ -230,27 +231,28 @@ class _RadialQuadrature:
             out.append(u)
         return np.unique(np.asarray(out, dtype=np.float64))
 
+    def _f_scalar(self, u):
+        """f(u) for one float, in Python arithmetic (exponents capped: no overflow, f → −huge)."""
+        return self.a * u - sum(t * math.exp(min(r * u, 700.0)) for r, t in self._terms)
+
     def _crossing(self, start, direction):
         """The u beyond ``start`` (in ``direction``) where f falls to f0 − _LEVEL."""
         target = self.f0 - _LEVEL
-        fs = self._f([start])[0]
-        if fs <= target:
+        if self._f_scalar(start) <= target:
             return start
         step = self.width
         end = start + direction * step
-        while self._f([end])[0] > target:
+        while self._f_scalar(end) > target:
             step *= 2.0
             end = start + direction * step
         lo, hi = (end, start) if direction < 0 else (start, end)
-        for _ in range(200):  # bisection: f is monotone beyond the outermost critical point
+        while hi - lo > 1e-3 * self.width:  # bisection: f is monotone beyond the critical points
             mid = 0.5 * (lo + hi)
-            above = self._f([mid])[0] > target
+            above = self._f_scalar(mid) > target
             if direction < 0:
                 hi, lo = (mid, lo) if above else (hi, mid)
             else:
                 lo, hi = (mid, hi) if above else (lo, mid)
-            if hi - lo <= 1e-3 * self.width:
-                break
         return lo if direction < 0 else hi
 
     def weights(self):
