@@ -186,14 +186,14 @@ def test_block_plan_fits_20000_by_1024_in_2_gib():
     block = _blocks.plan_block_rows(20000, 1024, temporaries=KDE_TEMPORARIES)
     peak = _blocks.peak_bytes(20000, 1024, block, temporaries=KDE_TEMPORARIES)
     assert 1 <= block < 20000
-    assert peak < 2 * 2**30  # about 0.45 GiB; a dense (n, n) float64 matrix alone is 3 GiB
+    assert peak < 2 * 2**30  # about 0.5 GiB; a dense (n, n) float64 matrix alone is 3 GiB
     assert 20000**2 * 8 > 2 * 2**30
 
 
 def test_measured_peak_memory_stays_within_the_block_plan():
     # In a fresh process, the resident-set high-water mark reset just before the call: n = 8000
     # needs 488 MiB for one dense (n, n) float64 matrix; the blocked pass must stay under its own
-    # plan (~70 MiB at block 128).
+    # plan (~135 MiB at block 128, 64 of them an allowance for TensorFlow's own buffers).
     script = textwrap.dedent(
         """
         import numpy as np
@@ -217,4 +217,5 @@ def test_measured_peak_memory_stays_within_the_block_plan():
     )
     measured = int(out.stdout.strip().splitlines()[-1])
     planned = _blocks.peak_bytes(8000, 32, 128, temporaries=KDE_TEMPORARIES)
-    assert measured <= planned < 8000**2 * 8 / 4
+    assert measured <= planned
+    assert measured < 8000**2 * 8 / 4  # under a quarter of one dense matrix

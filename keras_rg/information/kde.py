@@ -49,7 +49,8 @@ def _mean_log_sums(t, codes, noise_variance, block_size, dtype):
         n, d, temporaries=KDE_TEMPORARIES, itemsize=dtype.size
     )
     samples = tf.constant(t, dtype)
-    samples_sq = tf.reduce_sum(samples * samples, axis=1)
+    # einsum forms the row norms without an (n, d) product array.
+    samples_sq = tf.constant(np.einsum("ij,ij->i", t, t), dtype)
     onehot = tf.one_hot(tf.constant(codes), int(codes.max()) + 1, dtype=dtype)
     inv_kl = tf.constant(1.0 / (2.0 * noise_variance), dtype)
     inv_bd = tf.constant(1.0 / (8.0 * noise_variance), dtype)
