@@ -4,12 +4,14 @@
    bivariate normal) and against a plain NumPy/SciPy O(n^2) KSG reference (equicorrelated 3+3
    dimensions); Ross against ``mutual_info_classif``; KDE bounds and the Gaussian estimator on a
    linear Gaussian channel. Accuracy against the closed forms, medians of interleaved timings.
-2. KDE bounds at n = 4096, d in {16, 256, 1024}: time and peak memory (each run in a fresh process,
-   peak RSS above the process's resident size before the call) against a dense NumPy reference
+2. KDE bounds at n = 4096, d in {16, 256, 1024}, float64 and float32: time and peak memory (each
+   run in a fresh process, the resident high-water mark reset just before the call, minus the
+   resident size then) against a dense NumPy reference
    that holds the whole (n, n) matrix; and, in the full run, n = 20000 at d = 1024 (must fit 2 GB).
 3. Callback overhead: per-epoch ``fit`` time of a 4x256 ReLU MLP on MNIST-shaped data (60000 x 784,
    10 classes, batch 128) with and without ``LayerInformation`` at its defaults (1000 probe
-   points, every epoch, all layers), interleaved and repeated. Target: <= 10%.
+   points, every epoch, all layers), and with ``dtype="float64"``, interleaved and repeated, in
+   wall and process CPU time (CPU time is the steadier figure on a shared machine). Target: <= 10%.
 
 Absolute times on a shared machine are noise; the ratios are the figures.
 
@@ -244,8 +246,9 @@ def memory_worker(method, n, d):
     from keras_rg.information.kde import KDE_TEMPORARIES
 
     t = np.random.default_rng(0).normal(size=(n, d)).astype(np.float32)
-    if method == "ours":
-        kde_mi_input(t[:64], block_size=16)  # load and trace outside the measurement
+    dtype = "float32" if method == "ours32" else "float64"
+    if method.startswith("ours"):
+        kde_mi_input(t[:64], block_size=16, dtype=dtype)  # load and trace outside the measurement
     else:
         dense_kde(t[:64].astype(np.float64))
 
@@ -257,18 +260,19 @@ def memory_worker(method, n, d):
         f.write("5")
     before = kib("VmRSS:")
     start = time.perf_counter()
-    if method == "ours":
-        est = kde_mi_input(t)
+    if method.startswith("ours"):
+        est = kde_mi_input(t, dtype=dtype)
         lower, upper = est.lower, est.upper
     else:
         lower, upper = dense_kde(t.astype(np.float64))
     seconds = time.perf_counter() - start
     peak = (kib("VmHWM:") - before) * 1024
-    block = _blocks.plan_block_rows(n, d, temporaries=KDE_TEMPORARIES)
-    planned = _blocks.peak_bytes(n, d, block, temporaries=KDE_TEMPORARIES)
+    size = 4 if dtype == "float32" else 8
+    block = _blocks.plan_block_rows(n, d, temporaries=KDE_TEMPORARIES, itemsize=size)
+    planned = _blocks.peak_bytes(n, d, block, temporaries=KDE_TEMPORARIES, itemsize=size)
     print(json.dumps({"method": method, "n": n, "d": d, "seconds": seconds, "peak_bytes": peak,
-                      "planned_bytes": planned if method == "ours" else None,
-                      "block": block if method == "ours" else None,
+                      "planned_bytes": planned if method.startswith("ours") else None,
+                      "block": block if method.startswith("ours") else None,
                       "lower": lower, "upper": upper}))  # fmt: skip
 
 
@@ -283,7 +287,7 @@ def _run_worker(method, n, d):
 def kde_memory(n, dims, repeats, big):
     rows = []
     for d in dims:
-        runs = {"ours": [], "dense": []}
+        runs = {"ours": [], "ours32": [], "dense": []}
         for _ in range(repeats):
             for method in runs:
                 runs[method].append(_run_worker(method, n, d))
@@ -292,12 +296,13 @@ def kde_memory(n, dims, repeats, big):
             row["seconds"] = float(np.median([r["seconds"] for r in results]))
             row["peak_bytes"] = int(np.median([r["peak_bytes"] for r in results]))
             rows.append(row)
-        ours, dense = rows[-2], rows[-1]
-        ours["time_vs_dense"] = ours["seconds"] / dense["seconds"]
-        ours["memory_vs_dense"] = ours["peak_bytes"] / dense["peak_bytes"]
-        ours["max_abs_diff_vs_dense"] = max(
-            abs(ours["lower"] - dense["lower"]), abs(ours["upper"] - dense["upper"])
-        )
+        dense = rows[-1]
+        for ours in rows[-3:-1]:
+            ours["time_vs_dense"] = ours["seconds"] / dense["seconds"]
+            ours["memory_vs_dense"] = ours["peak_bytes"] / dense["peak_bytes"]
+            ours["max_abs_diff_vs_dense"] = max(
+                abs(ours["lower"] - dense["lower"]), abs(ours["upper"] - dense["upper"])
+            )
     if big:
         rows.append(_run_worker("ours", 20000, 1024))
     return rows
@@ -380,6 +385,11 @@ def callback_overhead(n, probe, epochs, repeats):
             "epoch_cpu_seconds": float(epoch[1]),
             "epoch_overhead_wall": float(epoch[0] / base[0] - 1.0),
             "epoch_overhead_cpu": float(epoch[1] / base[1] - 1.0),
+            "all_epochs_overhead_wall": float(
+                np.sum(np.array(per_epoch[name])[:, 0])
+                / np.sum(np.array(per_epoch["without"])[:, 0])
+                - 1.0
+            ),
             "fit_wall_seconds": float(np.median(fit_total[name])),
             "fit_overhead_wall_including_initial_measurement": float(
                 np.median(fit_total[name]) / base_fit - 1.0
@@ -409,23 +419,26 @@ def _print_tables(result):
               f"{r['estimate']:9.4f} {err:>8} {1e3 * r['seconds']:8.1f} {ratio:>8}{extra}")  # fmt: skip
     print("\n== KDE bounds: time and peak memory (fresh process each) ==")
     print(f"{'method':<6} {'n':>6} {'d':>5} {'s':>7} {'peak MiB':>9} {'plan MiB':>9} "
-          f"{'x dense time':>12} {'x dense mem':>11}")  # fmt: skip
+          f"{'x dense time':>12} {'x dense mem':>11} {'|diff| nats':>11}")  # fmt: skip
     for r in result["kde_memory"]:
         plan = "" if r.get("planned_bytes") is None else f"{r['planned_bytes'] / 2**20:9.0f}"
         tr = f"{r['time_vs_dense']:.2f}" if "time_vs_dense" in r else ""
         mr = f"{r['memory_vs_dense']:.2f}" if "memory_vs_dense" in r else ""
+        diff = f"{r['max_abs_diff_vs_dense']:.1e}" if "max_abs_diff_vs_dense" in r else ""
         print(f"{r['method']:<6} {r['n']:>6} {r['d']:>5} {r['seconds']:7.2f} "
-              f"{r['peak_bytes'] / 2**20:9.0f} {plan:>9} {tr:>12} {mr:>11}")  # fmt: skip
+              f"{r['peak_bytes'] / 2**20:9.0f} {plan:>9} {tr:>12} {mr:>11} {diff:>11}")  # fmt: skip
     c = result["callback_overhead"]
     print("\n== LayerInformation overhead (target <= 10% per epoch) ==")
     print(c["setting"])
     print(f"{'variant':<40} {'epoch wall s':>12} {'epoch cpu s':>11} {'+wall':>7} {'+cpu':>7} "
-          f"{'fit +wall':>9} {'1 measure cpu s':>15} {'measure/epoch cpu':>17}")  # fmt: skip
+          f"{'sum +wall':>9} {'fit +wall':>9} {'1 measure cpu s':>15} "
+          f"{'measure/epoch cpu':>17}")  # fmt: skip
     for name, r in c["variants"].items():
         m = r.get("one_measurement_cpu_seconds")
         ratio = r.get("measurement_over_base_epoch_cpu")
         print(f"{name:<40} {r['epoch_wall_seconds']:12.2f} {r['epoch_cpu_seconds']:11.2f} "
               f"{100 * r['epoch_overhead_wall']:+6.1f}% {100 * r['epoch_overhead_cpu']:+6.1f}% "
+              f"{100 * r['all_epochs_overhead_wall']:+8.1f}% "
               f"{100 * r['fit_overhead_wall_including_initial_measurement']:+8.1f}% "
               f"{'' if m is None else f'{m:.3f}':>15} "
               f"{'' if ratio is None else f'{100 * ratio:.1f}%':>17}")  # fmt: skip
