@@ -162,10 +162,6 @@ class RGOptimizer(keras.optimizers.Optimizer):
         if self._pairs.items:
             apply_rg_step(self._pairs.items, epsilon_at(self.epsilon, step), self.direction)
 
-    def epsilon_at(self, step):
-        """ε at step ``step``: a float, or the schedule's value."""
-        return epsilon_at(self.epsilon, step)
-
     @property
     def learning_rate(self):
         return self.inner_optimizer.learning_rate
