@@ -50,8 +50,8 @@ class CouplingTracker(keras.callbacks.Callback):
         batch_size: probe batch size for the forward pass. Defaults to 1024.
 
     Example:
-        >>> tracker = CouplingTracker(x_probe, layer_name="features", order=2,
-        ...                           theta_star=[0.5, 0.1])
+        >>> tracker = CouplingTracker(np.random.normal(size=(64, 8)), layer_name="features",
+        ...                           order=2, theta_star=[0.5, 0.1])
         >>> history = model.fit(x, y, epochs=5, callbacks=[tracker])  # doctest: +SKIP
         >>> history.history["theta_1"], tracker.theta  # doctest: +SKIP
 

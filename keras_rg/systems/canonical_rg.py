@@ -32,7 +32,7 @@ class PowerLawFieldScale:
         eta: the anomalous exponent η, a finite float. Defaults to 0.0.
 
     Example:
-        >>> PowerLawFieldScale(eta=0.5)(4.0)  # 4^1.5
+        >>> float(PowerLawFieldScale(eta=0.5)(4.0))  # 4^1.5
         8.0
     """
 

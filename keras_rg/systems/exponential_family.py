@@ -279,12 +279,12 @@ def log_radial_integral(theta, a):
         The logarithm as a Python float.
 
     Example:
-        >>> log_radial_integral([1.0], 2.0)  # log Γ(2) = 0
-        0.0
+        >>> abs(log_radial_integral([1.0], 2.0)) < 1e-15  # log Γ(2) = 0
+        True
     """
     theta = _as_theta(theta, positive=False)
     a = _as_positive_float(a, "a")
-    return _RadialQuadrature(theta, a).log_integral
+    return float(_RadialQuadrature(theta, a).log_integral)
 
 
 def _check_dim(dim, A):
@@ -324,8 +324,8 @@ def log_partition(theta, dim=None, A=None):
         ``log Z`` as a Python float.
 
     Example:
-        >>> log_partition([0.5], dim=2)  # Gaussian: (N/2) log(π/θ) = log 2π
-        1.8378770664093453
+        >>> round(log_partition([0.5], dim=2), 12)  # Gaussian: (N/2) log(π/θ) = log 2π
+        1.837877066409
     """
     theta = _as_theta(theta)
     n, _, mu, _ = _check_dim(dim, A)
@@ -350,8 +350,8 @@ def radial_moment(theta, dim, k):
         ``E[ρ^k]`` as a Python float (independent of A).
 
     Example:
-        >>> radial_moment([0.5], 3, 1)  # Gaussian: E|x|² = N/(2θ) = 3
-        3.0000000000000004
+        >>> round(radial_moment([0.5], 3, 1), 12)  # Gaussian: E|x|² = N/(2θ) = 3
+        3.0
     """
     theta = _as_theta(theta)
     n, _, _, _ = _check_dim(dim, None)
