@@ -39,7 +39,7 @@ def main():
     for eta in (0.0, 0.2, -0.2):
         fp = fixed_point(theta, eta)
         flow = canonical_flow(theta, [1.0, 10.0, 100.0], eta).theta
-        print(f"  Z(λ) = λ^(2−{eta:+.1f}): θ^λ at λ = 1, 10, 100: {np.round(flow, 4).tolist()}; "
+        print(f"  Z(λ) = λ^{2 - eta:g}: θ^λ at λ = 1, 10, 100: {np.round(flow, 4).tolist()}; "
               f"θ* = {fp.theta.tolist()} ({', '.join(fp.kinds)})")  # fmt: skip
 
     # 2. The teacher–student experiment (Z(λ) = λ², so θ* = θ).

@@ -69,6 +69,8 @@ def test_fit_is_scale_equivariant_and_dimensionless_couplings_invariant():
     np.testing.assert_allclose(f2.stderr, f1.stderr * 3.7 ** (-2.0 * r), rtol=1e-7)
     np.testing.assert_allclose(f2.dimensionless, f1.dimensionless, rtol=1e-9)
     np.testing.assert_allclose(dimensionless_couplings([2.0, 8.0, 16.0]), [1.0, 2.0, 2.0])
+    np.testing.assert_allclose(dimensionless_couplings([-2.0, 8.0]), [1.0, 2.0])
+    assert np.all(np.isnan(dimensionless_couplings([0.0, 1.0])))
 
 
 def test_samples_radii_and_whitened_samples_give_the_same_fit():

@@ -19,7 +19,8 @@ def dimensionless_couplings(theta):
         theta: couplings ``(θ_1, ..., θ_R)``, array-like; the last axis indexes r.
 
     Returns:
-        NumPy array of the same shape (``g_1 = 1``); NaN where ``θ_1 <= 0``.
+        NumPy array of the same shape (``g_1 = 1``); NaN where ``θ_1 = 0``. (A negative θ_1, as
+        in a fit outside the family, is kept: the invariance holds for either sign.)
 
     Example:
         >>> dimensionless_couplings([2.0, 8.0])
@@ -30,7 +31,7 @@ def dimensionless_couplings(theta):
     t1 = theta[..., :1]
     with np.errstate(invalid="ignore", divide="ignore"):
         out = theta / np.power(t1, r)
-    return np.where(t1 > 0, out, np.nan)
+    return np.where(t1 != 0, out, np.nan)
 
 
 @dataclasses.dataclass(frozen=True)
