@@ -37,10 +37,16 @@ def rng():
     return np.random.default_rng(20261125)
 
 
+_STRATEGY = []
+
+
 @pytest.fixture
 def two_cpu_strategy():
-    """A MirroredStrategy over the two logical CPUs set up above."""
+    """A MirroredStrategy over the two logical CPUs set up above, one per process: a second
+    MirroredStrategy in the same process collides on collective instance keys."""
     devices = [d.name for d in tf.config.list_logical_devices("CPU")]
     if len(devices) < 2:
         pytest.skip("two logical CPU devices could not be configured")
-    return tf.distribute.MirroredStrategy(devices[:2])
+    if not _STRATEGY:
+        _STRATEGY.append(tf.distribute.MirroredStrategy(devices[:2]))
+    return _STRATEGY[0]
