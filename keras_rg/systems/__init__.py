@@ -9,8 +9,10 @@ from keras_rg.systems import (
     ising,
     layer_couplings,
     signals,
-    teacher_student,
 )
+
+# ``keras_rg.systems.teacher_student`` (the Theorem 3.1 experiment) trains with keras_rg's
+# callbacks, which import this package: import it by its full name.
 
 __all__ = [
     "canonical_rg",
@@ -20,5 +22,4 @@ __all__ = [
     "ising",
     "layer_couplings",
     "signals",
-    "teacher_student",
 ]
