@@ -111,7 +111,10 @@ def check_theorem_6(ctx):
                     [flow[k]["rg"][1] for k in couplings])  # fmt: skip
         layers = {}
         for k in couplings:
-            layers[f"hand-set (= majority rule), K={k:.3f}"] = (flow[k]["K_data"][0], flow[k]["constructed"][0])
+            layers[f"hand-set (= majority rule), K={k:.3f}"] = (
+                flow[k]["K_data"][0],
+                flow[k]["constructed"][0],
+            )
             layers[f"trained, K={k:.3f}"] = (flow[k]["K_data"][0], flow[k]["trained"][0])
         ax = plot_coupling_flow(measured=measured, layers=layers)
         ax.figure.savefig(ctx.figure_path("theorem_6"), dpi=110, bbox_inches="tight")
