@@ -49,3 +49,9 @@ def test_bad_output_and_epochs(tmp_path, capsys):
     assert "not a folder" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["demo", "--epochs", "0"])
+
+
+def test_bench_lists_and_rejects_unknown(capsys):
+    assert main(["bench", "--only", "no_such_benchmark"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown benchmark" in err and "rg_flow" in err and "langevin" in err
