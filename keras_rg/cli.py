@@ -33,8 +33,9 @@ def _cmd_demo(args):
     )
     print(format_summary(result))
     out = os.path.abspath(args.output)
-    print(f"\nWrote {os.path.join(out, 'demo.json')} and figures: "
-          + ", ".join(os.path.basename(p) for p in result.get("figures", [])))  # fmt: skip
+    figures = ", ".join(os.path.basename(p) for p in result.get("figures", []))
+    figures = figures or "none (figures need matplotlib: pip install 'keras-rg[plot]')"
+    print(f"\nWrote {os.path.join(out, 'demo.json')}; figures: {figures}")
     return 0
 
 
