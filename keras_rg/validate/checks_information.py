@@ -80,10 +80,7 @@ def check_theorem_5(ctx):
         verdict = "holds with caveat"
     else:
         verdict = "holds"
-    figure = None
-    if ctx.output_dir:
-        callbacks["kde"].plot(ctx.figure_path("theorem_5"))
-        figure = "theorem_5.png"
+    figure = ctx.figure("theorem_5", callbacks["kde"].plot)
     text = "; ".join(
         f"{name}: {s['count']}/{s['pairs']} layer pairs increase (max {s['max']:+.3f} nats"
         + (f", {s['certain']} certified by the KDE bounds" if name == "kde" else "")

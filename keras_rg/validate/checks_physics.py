@@ -6,6 +6,8 @@ import math
 import keras
 import numpy as np
 
+from keras_rg.plotting.couplings import plot_coupling_trajectory
+from keras_rg.plotting.ising import plot_coupling_flow
 from keras_rg.validate.result import CheckResult
 
 __all__ = ["check_theorem_3_1", "check_theorem_6", "ising_layer_flow"]
@@ -102,26 +104,17 @@ def check_theorem_6(ctx):
         verdict = "holds with caveat"
     else:
         verdict = "does not hold"
-    figure = None
-    if ctx.output_dir:
-        from keras_rg.plotting.ising import plot_coupling_flow
-
-        measured = ([flow[k]["K_data"][0] for k in couplings],
-                    [flow[k]["rg"][0] for k in couplings],
-                    [flow[k]["rg"][1] for k in couplings])  # fmt: skip
-        layers = {}
-        for k in couplings:
-            layers[f"hand-set (= majority rule), K={k:.3f}"] = (
-                flow[k]["K_data"][0],
-                flow[k]["constructed"][0],
-            )
-            layers[f"trained, K={k:.3f}"] = (flow[k]["K_data"][0], flow[k]["trained"][0])
-        ax = plot_coupling_flow(measured=measured, layers=layers)
-        ax.figure.savefig(ctx.figure_path("theorem_6"), dpi=110, bbox_inches="tight")
-        from keras_rg.plotting._mpl import require_matplotlib
-
-        require_matplotlib().close(ax.figure)
-        figure = "theorem_6.png"
+    measured = ([flow[k]["K_data"][0] for k in couplings],
+                [flow[k]["rg"][0] for k in couplings],
+                [flow[k]["rg"][1] for k in couplings])  # fmt: skip
+    layers = {}
+    for k in couplings:
+        layers[f"hand-set (= majority rule), K={k:.3f}"] = (flow[k]["K_data"][0],
+                                                            flow[k]["constructed"][0])  # fmt: skip
+        layers[f"trained, K={k:.3f}"] = (flow[k]["K_data"][0], flow[k]["trained"][0])
+    figure = ctx.figure(
+        "theorem_6", lambda _path: plot_coupling_flow(measured=measured, layers=layers)
+    )
     text = "; ".join(
         f"K={k:.3f}: RG K'={flow[k]['rg'][0]:.3f}±{flow[k]['rg'][1]:.3f}, hand-set layer "
         f"{flow[k]['constructed'][0]:.3f}±{flow[k]['constructed'][1]:.3f}, trained layer "
@@ -169,15 +162,12 @@ def check_theorem_3_1(ctx):
         z_final = (result.theta_t[-1] - result.theta_star) / result.stderr_t[-1]
     reaches_teacher = bool(np.all(np.abs(z_student) < 3.0))
     verdict = "holds" if bool(np.all(np.abs(z_final) < 3.0)) else "does not hold"
-    figure = None
-    if ctx.output_dir:
-        from keras_rg.plotting._mpl import require_matplotlib
-        from keras_rg.plotting.couplings import plot_coupling_trajectory
-
-        fig = plot_coupling_trajectory(result, path=ctx.figure_path("theorem_3_1"),
-                                       title="Theorem 3.1: θ̃^t of the student's feature layer")  # fmt: skip
-        require_matplotlib().close(fig)
-        figure = "theorem_3_1.png"
+    figure = ctx.figure(
+        "theorem_3_1",
+        lambda path: plot_coupling_trajectory(
+            result, path=path, title="Theorem 3.1: θ̃^t of the student's feature layer"
+        ),
+    )
 
     def fmt(v, se=None):
         if se is None:

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from keras_rg.plotting.validation import plot_definition_1, plot_ood, plot_theorem_2
 from keras_rg.validate.result import CheckResult
 
 __all__ = ["check_definition_1", "check_motivation_ood", "check_theorem_1", "check_theorem_2"]
@@ -39,11 +40,7 @@ def check_definition_1(ctx):
         errors[base] = worst
     worst = max(errors.values())
     verdict = "holds" if worst < FLOAT64_TOL else "does not hold"
-    figure = None
-    if ctx.output_dir:
-        from keras_rg.plotting.validation import plot_definition_1
-
-        figure = plot_definition_1(ctx.figure_path("definition_1"))
+    figure = ctx.figure("definition_1", plot_definition_1)
     return CheckResult(
         name="definition_1",
         source="seed 000, Definition 1",
@@ -174,11 +171,7 @@ def check_theorem_2(ctx):
     paper_fails = [a for a, r in rows.items() if r["paper_best_over_delta"] > 1e-3]
     cov_exact = all(r["covariant_max"] < FLOAT64_TOL for r in rows.values())
     verdict = "does not hold" if paper_fails else "holds"
-    figure = None
-    if ctx.output_dir:
-        from keras_rg.plotting.validation import plot_theorem_2
-
-        figure = plot_theorem_2(ctx.figure_path("theorem_2"), rows)
+    figure = ctx.figure("theorem_2", plot_theorem_2, rows)
     text = "; ".join(
         f"α={a}: paper β best over Δ {r['paper_best_over_delta']:.2f}, covariant β_Δ "
         f"{r['covariant_max']:.1e}"
@@ -238,11 +231,7 @@ def check_motivation_ood(ctx):
         verdict = "holds with caveat"
     else:
         verdict = "does not hold"
-    figure = None
-    if ctx.output_dir:
-        from keras_rg.plotting.validation import plot_ood
-
-        figure = plot_ood(ctx.figure_path("motivation_ood"), result["accuracy"], n)
+    figure = ctx.figure("motivation_ood", plot_ood, result["accuracy"], n)
     return CheckResult(
         name="motivation_ood",
         source="seed 000, motivation (1) and (3)",

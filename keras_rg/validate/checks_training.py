@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_rg.plotting.validation import plot_annealing, plot_rg_training
 from keras_rg.validate.result import CheckResult
 
 __all__ = ["check_lemma_2_1", "check_theorems_3_4", "double_well_loss"]
@@ -68,11 +69,7 @@ def check_theorems_3_4(ctx):
         verdict = "holds with caveat"
     else:
         verdict = "does not hold"
-    figure = None
-    if ctx.output_dir:
-        from keras_rg.plotting.validation import plot_rg_training
-
-        figure = plot_rg_training(ctx.figure_path("theorems_3_4"), rows)
+    figure = ctx.figure("theorems_3_4", plot_rg_training, rows)
     text = "; ".join(
         f"{k}: ‖β‖ {r['beta_norm_first_epoch']:.3g}→{r['beta_norm_last']:.3g}, loss "
         f"{r['loss_first']:.3f}→{r['loss_last']:.3f}"
@@ -169,11 +166,7 @@ def check_lemma_2_1(ctx):
         verdict = "holds with caveat"
     else:
         verdict = "does not hold"
-    figure = None
-    if ctx.output_dir:
-        from keras_rg.plotting.validation import plot_annealing
-
-        figure = plot_annealing(ctx.figure_path("lemma_2_1"), rows, delta)
+    figure = ctx.figure("lemma_2_1", plot_annealing, rows, delta)
     text = "; ".join(
         f"{label}: " + ", ".join(f"t={t} {p:.3f}±{se:.3f}" for t, (p, se) in r.items())
         for label, r in rows.items()

@@ -1,6 +1,7 @@
 """The outcome of one validation check: the claim, the measurement, the verdict."""
 
 import dataclasses
+import os
 
 __all__ = ["VERDICTS", "CheckResult", "Context"]
 
@@ -66,6 +67,21 @@ class Context:
         """Path of a figure in the output folder (None without one)."""
         if self.output_dir is None:
             return None
-        import os
-
         return os.path.join(self.output_dir, f"{name}.png")
+
+    def figure(self, name, plot, *args, **kwargs):
+        """Draws ``plot(path, *args, **kwargs)`` to ``<output_dir>/<name>.png`` and returns the file
+        name, or None without an output folder. A returned Figure or Axes not yet saved is saved;
+        the figure is closed either way."""
+        path = self.figure_path(name)
+        if path is None:
+            return None
+        out = plot(path, *args, **kwargs)
+        fig = getattr(out, "figure", out)  # an Axes gives its Figure
+        if hasattr(fig, "savefig"):
+            from keras_rg.plotting._mpl import require_matplotlib
+
+            if not os.path.exists(path):
+                fig.savefig(path, dpi=110, bbox_inches="tight")
+            require_matplotlib().close(fig)
+        return os.path.basename(path)
