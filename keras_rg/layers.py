@@ -22,6 +22,7 @@ import math
 import keras
 from keras import ops
 
+from keras_rg._validation import check_int
 from keras_rg.activations import PowerLaw, ScaleAware, validate_alpha, validate_positive
 
 __all__ = ["ScaleCovariantConv1D", "ScaleCovariantDense", "SCALE_MODES"]
@@ -41,15 +42,6 @@ def _resolve_activation(activation, alpha):
     if isinstance(activation, dict):
         return _resolve_activation(keras.saving.deserialize_keras_object(activation), alpha)
     return ScaleAware(activation, alpha=1.0 if alpha is None else alpha)
-
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected a positive integer. "
-            f"Received: {name}={value!r}"
-        )
-    return value
 
 
 class _ScaleCovariant(keras.layers.Layer):
@@ -233,7 +225,7 @@ class ScaleCovariantDense(_ScaleCovariant):
 
     def __init__(self, units, activation="tanh", alpha=None, **kwargs):
         super().__init__(activation=activation, alpha=alpha, **kwargs)
-        self.units = _positive_int("units", units)
+        self.units = check_int("units", units)
         self.input_spec = keras.layers.InputSpec(min_ndim=2)
 
     def build(self, input_shape):
@@ -295,10 +287,10 @@ class ScaleCovariantConv1D(_ScaleCovariant):
         **kwargs,
     ):
         super().__init__(activation=activation, alpha=alpha, **kwargs)
-        self.filters = _positive_int("filters", filters)
-        self.kernel_size = _positive_int("kernel_size", kernel_size)
-        self.strides = _positive_int("strides", strides)
-        self.dilation_rate = _positive_int("dilation_rate", dilation_rate)
+        self.filters = check_int("filters", filters)
+        self.kernel_size = check_int("kernel_size", kernel_size)
+        self.strides = check_int("strides", strides)
+        self.dilation_rate = check_int("dilation_rate", dilation_rate)
         if padding not in ("valid", "same", "causal"):
             raise ValueError(
                 "Received an invalid value for `padding`: expected 'valid', 'same' or 'causal'. "

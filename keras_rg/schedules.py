@@ -6,6 +6,8 @@ import numbers
 import keras
 from keras import ops
 
+from keras_rg._validation import check_int
+
 __all__ = [
     "ConstantTemperature",
     "CyclicalTemperature",
@@ -39,15 +41,6 @@ def _real(name, value, *, low=None, low_open=False, high=None, high_open=False):
             f"Received: {name}={value!r}"
         )
     return float(value)
-
-
-def _positive_int(name, value):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected an integer >= 1. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
 
 
 def _step(step):
@@ -118,7 +111,7 @@ class ExponentialCooling(_Schedule):
     def __init__(self, initial_temperature, decay_rate, decay_steps, minimum=0.0):
         self.initial_temperature = _real("initial_temperature", initial_temperature, low=0.0)
         self.decay_rate = _real("decay_rate", decay_rate, low=0.0, low_open=True, high=1.0)
-        self.decay_steps = _positive_int("decay_steps", decay_steps)
+        self.decay_steps = check_int("decay_steps", decay_steps)
         self.minimum = _real("minimum", minimum, low=0.0, high=self.initial_temperature)
 
     def __call__(self, step):
@@ -160,7 +153,7 @@ class LinearCooling(_Schedule):
     def __init__(self, initial_temperature, final_temperature, steps):
         self.initial_temperature = _real("initial_temperature", initial_temperature, low=0.0)
         self.final_temperature = _real("final_temperature", final_temperature, low=0.0)
-        self.steps = _positive_int("steps", steps)
+        self.steps = check_int("steps", steps)
 
     def __call__(self, step):
         fraction = ops.minimum(_step(step), float(self.steps)) / float(self.steps)
@@ -236,7 +229,7 @@ class CyclicalTemperature(_Schedule):
 
     def __init__(self, maximum, cycle_length, exploration_fraction=0.0, cosine=True):
         self.maximum = _real("maximum", maximum, low=0.0)
-        self.cycle_length = _positive_int("cycle_length", cycle_length)
+        self.cycle_length = check_int("cycle_length", cycle_length)
         self.exploration_fraction = _real(
             "exploration_fraction", exploration_fraction, low=0.0, high=1.0, high_open=True
         )

@@ -5,18 +5,10 @@ import math
 import keras
 import numpy as np
 
+from keras_rg._validation import check_int
 from keras_rg.systems.coupling_fit import _DOMAINS, _check_order, fit_couplings
 
 __all__ = ["CouplingTracker"]
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected an integer >= 1. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
 
 
 @keras.saving.register_keras_serializable(package="keras_rg")
@@ -99,7 +91,7 @@ class CouplingTracker(keras.callbacks.Callback):
                 f"Received: domain={domain!r}"
             )
         self.domain = domain
-        self.every_n_epochs = _check_positive_int("every_n_epochs", every_n_epochs)
+        self.every_n_epochs = check_int("every_n_epochs", every_n_epochs)
         self.track_initial = bool(track_initial)
         if not isinstance(prefix, str) or not prefix:
             raise ValueError(
@@ -107,7 +99,7 @@ class CouplingTracker(keras.callbacks.Callback):
                 f"Received: prefix={prefix!r}"
             )
         self.prefix = prefix
-        self.batch_size = _check_positive_int("batch_size", batch_size)
+        self.batch_size = check_int("batch_size", batch_size)
         self.epochs = []
         self.fits = []
         self._feature_model = None

@@ -1,10 +1,9 @@
 """LangevinSamples: keeps thinned weight snapshots of a Langevin run and reports TFP diagnostics."""
 
-import numbers
-
 import keras
 import numpy as np
 
+from keras_rg._validation import check_int
 from keras_rg.callbacks.langevin_logger import schedule_logs
 
 __all__ = ["LangevinSamples", "effective_sample_size", "potential_scale_reduction"]
@@ -80,15 +79,6 @@ def potential_scale_reduction(chains):
     return np.asarray(tfp.mcmc.potential_scale_reduction(states, independent_chain_ndims=1))
 
 
-def _positive_int(name, value, minimum=1):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected an integer >= {minimum}. "
-            f"Received: {name}={value!r}"
-        )
-    return value
-
-
 @keras.saving.register_keras_serializable(package="keras_rg")
 class LangevinSamples(keras.callbacks.Callback):
     """Keeps thinned snapshots of chosen weights after burn-in, with bounded memory, on the host.
@@ -136,15 +126,15 @@ class LangevinSamples(keras.callbacks.Callback):
                 )
             weights = list(weights)
         self.weights = weights
-        self.burnin = _positive_int("burnin", burnin, minimum=0)
-        self.thin = _positive_int("thin", thin)
-        self.max_samples = _positive_int("max_samples", max_samples, minimum=4)
+        self.burnin = check_int("burnin", burnin, minimum=0)
+        self.thin = check_int("thin", thin)
+        self.max_samples = check_int("max_samples", max_samples, minimum=4)
         if self.max_samples % 2:
             raise ValueError(
                 "Received an invalid value for `max_samples`: expected an even integer >= 4. "
                 f"Received: max_samples={max_samples!r}"
             )
-        self.max_coordinates = _positive_int("max_coordinates", max_coordinates)
+        self.max_coordinates = check_int("max_coordinates", max_coordinates)
         self.reset()
 
     def reset(self):

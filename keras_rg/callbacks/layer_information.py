@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_rg._validation import check_int
 from keras_rg.information import (
     InformationEstimate,
     binning_mi_input,
@@ -21,7 +22,6 @@ from keras_rg.information import (
 from keras_rg.information._checks import (
     as_labels,
     check_positive_float,
-    check_positive_int,
 )
 
 __all__ = ["LayerInformation", "MonotonicityViolation"]
@@ -184,8 +184,8 @@ class LayerInformation(keras.callbacks.Callback):
         dtype="float32",
     ):
         super().__init__()
-        self.probe_size = check_positive_int(probe_size, "probe_size", minimum=2)
-        self.every = check_positive_int(every, "every")
+        self.probe_size = check_int("probe_size", probe_size, minimum=2)
+        self.every = check_int("every", every)
         self.layers = _validate_layers(layers)
         if estimator not in _ESTIMATORS:
             raise ValueError(
@@ -194,8 +194,8 @@ class LayerInformation(keras.callbacks.Callback):
             )
         self.estimator = estimator
         self.noise_variance = check_positive_float(noise_variance, "noise_variance")
-        self.bins = None if bins is None else check_positive_int(bins, "bins")
-        self.k = check_positive_int(k, "k")
+        self.bins = None if bins is None else check_int("bins", bins)
+        self.k = check_int("k", k)
         ok = isinstance(tolerance, numbers.Real) and math.isfinite(tolerance) and tolerance >= 0
         if not ok:
             raise ValueError(
@@ -203,7 +203,7 @@ class LayerInformation(keras.callbacks.Callback):
                 f"Received: tolerance={tolerance!r}"
             )
         self.tolerance = float(tolerance)
-        self.seed = check_positive_int(seed, "seed", minimum=0)
+        self.seed = check_int("seed", seed, minimum=0)
         if plot_path is not None and not isinstance(plot_path, str):
             raise TypeError(
                 "Received an invalid value for `plot_path`: expected None or a file path string. "

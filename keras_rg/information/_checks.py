@@ -5,11 +5,12 @@ import numbers
 
 import numpy as np
 
+from keras_rg._validation import check_int
+
 __all__ = [
     "as_samples",
     "as_labels",
     "check_positive_float",
-    "check_positive_int",
     "check_block_size",
     "label_entropy",
 ]
@@ -91,19 +92,8 @@ def check_positive_float(value, name):
     return float(value)
 
 
-def check_positive_int(value, name, minimum=1):
-    """Returns ``value`` as an int after checking it is an integer >= ``minimum``."""
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if not ok or value < minimum:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected an integer >= {minimum}. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
-
-
 def check_block_size(value):
     """``None`` (planned from the memory budget) or a positive integer."""
     if value is None:
         return None
-    return check_positive_int(value, "block_size")
+    return check_int("block_size", value)

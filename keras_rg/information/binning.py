@@ -4,11 +4,11 @@ import math
 
 import numpy as np
 
+from keras_rg._validation import check_int
 from keras_rg.information._checks import (
     as_labels,
     as_samples,
     check_positive_float,
-    check_positive_int,
 )
 from keras_rg.information._result import InformationEstimate
 
@@ -34,7 +34,7 @@ def _discretise(t, bins, bin_width):
     lo, hi = float(np.min(t)), float(np.max(t))
     span = hi - lo
     if bin_width is None:
-        bins = DEFAULT_BINS if bins is None else check_positive_int(bins, "bins")
+        bins = DEFAULT_BINS if bins is None else check_int("bins", bins)
         width = span / bins if span > 0 else 1.0
     else:
         width = check_positive_float(bin_width, "bin_width")

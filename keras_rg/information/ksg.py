@@ -7,12 +7,12 @@ import tensorflow as tf
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 
+from keras_rg._validation import check_int
 from keras_rg.information import _blocks
 from keras_rg.information._checks import (
     as_labels,
     as_samples,
     check_block_size,
-    check_positive_int,
 )
 from keras_rg.information._result import InformationEstimate
 
@@ -42,7 +42,7 @@ def _resolve(algorithm):
 
 
 def _check_k(k, n):
-    k = check_positive_int(k, "k")
+    k = check_int("k", k)
     if k >= n:
         raise ValueError(
             f"Received an invalid value for `k`: expected fewer neighbours than samples ({n}). "
@@ -238,7 +238,7 @@ def ross_mi(x, labels, *, k=3, standardize=True, algorithm="auto", block_size=No
     """
     x = as_samples(x, "x")
     codes = as_labels(labels, x.shape[0])
-    k = check_positive_int(k, "k")
+    k = check_int("k", k)
     method = _resolve(algorithm)
     block_size = check_block_size(block_size)
     counts = np.bincount(codes)

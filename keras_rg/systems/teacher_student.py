@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_rg._validation import check_int
 from keras_rg.callbacks.coupling_tracker import CouplingTracker
 from keras_rg.systems.canonical_rg import fixed_point
 from keras_rg.systems.coupling_fit import dimensionless_couplings, fit_couplings
@@ -205,15 +206,6 @@ class TeacherStudentResult:
         return "\n".join(lines)
 
 
-def _check_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected an integer >= {minimum}. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
-
-
 def teacher_student_experiment(
     theta=(0.5, 0.1),
     dim=8,
@@ -277,9 +269,9 @@ def teacher_student_experiment(
     from keras_rg.optimizers import LangevinAnnealing
     from keras_rg.schedules import LogarithmicCooling
 
-    samples = _check_int("samples", samples, 4)
-    epochs = _check_int("epochs", epochs)
-    steps_per_epoch = _check_int("steps_per_epoch", steps_per_epoch)
+    samples = check_int("samples", samples, 4)
+    epochs = check_int("epochs", epochs)
+    steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch)
     if not (isinstance(tau, (int, float)) and math.isfinite(tau) and tau > 0):
         raise ValueError(
             f"Received an invalid value for `tau`: expected a finite float > 0 (W* must be the "

@@ -5,11 +5,12 @@ import numbers
 
 import numpy as np
 
+from keras_rg._validation import check_int
+
 __all__ = [
     "check_block_size",
     "check_choice",
     "check_coupling",
-    "check_int",
     "check_lattice_size",
     "check_spins",
 ]
@@ -21,23 +22,11 @@ def _invalid(name, expected, value):
     )
 
 
-def check_int(name, value, minimum=0):
-    """Returns ``value`` as an ``int`` if it is an integer ``>= minimum``; raises otherwise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"Received an invalid type for `{name}`: expected an integer >= {minimum}. "
-            f"Received: {name}={value!r} of type {type(value).__name__}"
-        )
-    if value < minimum:
-        raise _invalid(name, f"an integer >= {minimum}", value)
-    return int(value)
-
-
 def check_lattice_size(name, value, even=False, minimum=2):
     """Checks a linear lattice size: an integer ``>= minimum``, even when ``even`` is set."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value < minimum:
         raise _invalid(name, f"a lattice size, an integer >= {minimum}", value)
-    value = check_int(name, value, minimum)
+    value = check_int(name, value, minimum, type_error=True)
     if even and value % 2:
         raise _invalid(
             name,
@@ -75,7 +64,7 @@ def check_choice(name, value, choices):
 
 def check_block_size(name, value, shape):
     """Checks that the block size is an integer >= 2 dividing every entry of ``shape``."""
-    value = check_int(name, value, 2)
+    value = check_int(name, value, 2, type_error=True)
     bad = [n for n in shape if n % value]
     if bad:
         raise _invalid(

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from keras_rg.systems.ising._validation import check_coupling, check_int
+from keras_rg._validation import check_int
+from keras_rg.systems.ising._validation import check_coupling
 
 __all__ = ["decimate", "decimation_recursion", "sample_chain"]
 
@@ -35,10 +36,10 @@ def sample_chain(length, coupling, n_samples, periodic=False, seed=0):
 
     Reference: the 1-D input data of seed 001's ref. [1] (Xia & Gong).
     """
-    n = check_int("length", length, 2)
+    n = check_int("length", length, 2, type_error=True)
     k = check_coupling("coupling", coupling)
-    m = check_int("n_samples", n_samples, 1)
-    seed = check_int("seed", seed, 0)
+    m = check_int("n_samples", n_samples, 1, type_error=True)
+    seed = check_int("seed", seed, 0, type_error=True)
     rng = np.random.default_rng(seed)
     first = np.where(rng.random(m) < 0.5, -1, 1).astype(np.int8)
     t = np.tanh(k)
@@ -80,7 +81,7 @@ def decimate(spins, b=2, periodic=False):
         [[1, -1, 1]]
     """
     arr = np.asarray(spins)
-    b = check_int("b", b, 2)
+    b = check_int("b", b, 2, type_error=True)
     if arr.ndim < 1:
         raise ValueError(
             "Received an invalid value for `spins`: expected an array with the chain on the "
@@ -111,7 +112,7 @@ def decimation_recursion(coupling, b=2):
         >>> round(float(decimation_recursion(0.8)), 6)
         0.473403
     """
-    b = check_int("b", b, 2)
+    b = check_int("b", b, 2, type_error=True)
     k = np.asarray(coupling, dtype=np.float64)
     if not np.all(np.isfinite(k)):
         raise ValueError(
