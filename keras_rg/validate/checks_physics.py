@@ -149,19 +149,21 @@ def check_theorem_3_1(ctx):
     from keras_rg.systems.teacher_student import teacher_student_experiment
 
     theta = (0.5, 0.1)
-    result = teacher_student_experiment(
-        theta=theta,
-        samples=ctx.pick(256, 1024, 4096),
-        epochs=ctx.pick(20, 200, 600),
-        every_n_epochs=ctx.pick(10, 20, 50),
-        seed=ctx.seed,
-    )
+    seeds = [ctx.seed + i for i in range(ctx.pick(1, 1, 3))]
+    results = [
+        teacher_student_experiment(theta=theta, samples=ctx.pick(256, 1024, 4096),
+                                   epochs=ctx.pick(20, 200, 600),
+                                   every_n_epochs=ctx.pick(10, 20, 50), seed=seed)
+        for seed in seeds
+    ]  # fmt: skip
+    result = results[0]  # the first seed's run is the one described and drawn
     z_student = np.asarray(result.z_student_teacher, dtype=float)
     z_teacher = np.asarray(result.z_teacher_fixed_point, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z_final = (result.theta_t[-1] - result.theta_star) / result.stderr_t[-1]
+        z_finals = [(r.theta_t[-1] - r.theta_star) / r.stderr_t[-1] for r in results]
+    z_final = z_finals[0]
     reaches_teacher = bool(np.all(np.abs(z_student) < 3.0))
-    verdict = "holds" if bool(np.all(np.abs(z_final) < 3.0)) else "does not hold"
+    verdict = "holds" if all(bool(np.all(np.abs(z) < 3.0)) for z in z_finals) else "does not hold"
     figure = ctx.figure(
         "theorem_3_1",
         lambda path: plot_coupling_trajectory(
@@ -180,7 +182,9 @@ def check_theorem_3_1(ctx):
         claim="For exponential-family data, an FCDNN trained by simulated annealing ends with "
         "feature-layer couplings θ̃ equal to the RG fixed point θ*.",
         measured=(
-            f"Data θ = {theta} (N = {result.config.get('dim', 8)}), teacher–student FCDNN, "
+            f"Data θ = {theta} (N = {result.config.get('dim', 8)}), teacher–student FCDNN, seed "
+            f"{seeds[0]} of {seeds} (z(θ̃^T − θ*) of every seed: "
+            f"{'; '.join(fmt(z) for z in z_finals)}), "
             f"LangevinAnnealing with log cooling on ½‖F(W) − F(W*)‖² + τ‖W − W*‖²: final θ̃^T "
             f"{fmt(result.theta_t[-1], result.stderr_t[-1])}, θ̃(W*) "
             f"{fmt(result.theta_teacher, result.stderr_teacher)}, θ* (Z(λ) = λ², partition "
@@ -190,8 +194,8 @@ def check_theorem_3_1(ctx):
             "the teacher's couplings; the claim is about θ*."
         ),
         verdict=verdict,
-        rule="holds if the final θ̃^T is within 3 SE of θ* in every coupling; otherwise does not "
-        "hold (whether θ̃^T reaches θ̃(W*) is reported beside it)",
+        rule="holds if the final θ̃^T is within 3 SE of θ* in every coupling for every seed; "
+        "otherwise does not hold (whether θ̃^T reaches θ̃(W*) is reported beside it)",
         values={
             "theta_final": result.theta_t[-1].tolist(),
             "stderr_final": result.stderr_t[-1].tolist(),
@@ -201,6 +205,7 @@ def check_theorem_3_1(ctx):
             "z_student_teacher": z_student.tolist(),
             "z_teacher_fixed_point": z_teacher.tolist(),
             "z_final_fixed_point": np.asarray(z_final, dtype=float).tolist(),
+            "z_final_fixed_point_by_seed": [np.asarray(z, dtype=float).tolist() for z in z_finals],
             "student_reaches_teacher": reaches_teacher,
             "loss_final": float(result.loss[-1]),
         },
