@@ -8,6 +8,7 @@ import numpy as np
 from keras_rg._validation import check_int
 
 __all__ = [
+    "as_paired_samples",
     "as_samples",
     "as_labels",
     "check_positive_float",
@@ -44,6 +45,19 @@ def as_samples(value, name):
             f"Received: {name} with {bad} NaN or infinite entries"
         )
     return array
+
+
+def as_paired_samples(x, y):
+    """``as_samples`` of both ``x`` and ``y``, checking they hold the same number of samples."""
+    x = as_samples(x, "x")
+    y = as_samples(y, "y")
+    n = x.shape[0]
+    if y.shape[0] != n:
+        raise ValueError(
+            f"Received an invalid value for `y`: expected {n} samples like `x`. "
+            f"Received: y with {y.shape[0]} samples"
+        )
+    return x, y
 
 
 def as_labels(value, n, name="labels"):

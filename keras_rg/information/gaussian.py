@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from keras_rg.information._checks import as_samples
+from keras_rg.information._checks import as_paired_samples
 from keras_rg.information._result import InformationEstimate
 
 __all__ = ["gaussian_mi"]
@@ -48,14 +48,8 @@ def gaussian_mi(x, y, *, ridge=0.0):
     >>> round(gaussian_mi(x, y).value, 2)  # exact: 0.413
     0.41
     """
-    x = as_samples(x, "x")
-    y = as_samples(y, "y")
+    x, y = as_paired_samples(x, y)
     n = x.shape[0]
-    if y.shape[0] != n:
-        raise ValueError(
-            f"Received an invalid value for `y`: expected {n} samples like `x`. "
-            f"Received: y with {y.shape[0]} samples"
-        )
     ok = isinstance(ridge, int | float) and math.isfinite(ridge) and ridge >= 0
     if not ok:
         raise ValueError(

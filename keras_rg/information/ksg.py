@@ -11,6 +11,7 @@ from keras_rg._validation import check_int
 from keras_rg.information import _blocks
 from keras_rg.information._checks import (
     as_labels,
+    as_paired_samples,
     as_samples,
     check_block_size,
 )
@@ -143,14 +144,8 @@ def ksg_mi(x, y, *, k=3, standardize=True, algorithm="auto", block_size=None):
     >>> round(ksg_mi(x, y).value, 1)  # exact: -0.5 log(1 - 0.75^2) = 0.413
     0.4
     """
-    x = as_samples(x, "x")
-    y = as_samples(y, "y")
+    x, y = as_paired_samples(x, y)
     n = x.shape[0]
-    if y.shape[0] != n:
-        raise ValueError(
-            f"Received an invalid value for `y`: expected {n} samples like `x`. "
-            f"Received: y with {y.shape[0]} samples"
-        )
     k = _check_k(k, n)
     method = _resolve(algorithm)
     block_size = check_block_size(block_size)
