@@ -27,6 +27,7 @@ TypeError: Received an invalid type for `epsilon`: expected a finite float > 0. 
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -39,7 +40,10 @@ __all__ = [
     "check_positive",
     "invalid_type",
     "invalid_value",
+    "renamed_argument",
 ]
+
+_UNSET = object()
 
 
 def invalid_value(name, expected, value):
@@ -173,3 +177,32 @@ def check_array(name, value, *, min_ndim=1, max_ndim=None, min_rows=1, dtype=np.
             f"Received: {name} with {int(np.sum(~np.isfinite(arr)))} NaN or infinite entries"
         )
     return arr
+
+
+def renamed_argument(kwargs, old, new, value, owner, default=_UNSET):
+    """Takes the deprecated argument ``old`` out of ``kwargs`` and returns the value for ``new``.
+
+    Old names are kept for one release: passing ``old`` warns with a ``DeprecationWarning`` that
+    names ``owner`` and the new name, and its value is used. Passing both raises ``TypeError``.
+    ``default`` is ``new``'s default, used to tell whether ``new`` was also passed.
+
+    >>> kwargs = {"burnin": 10}
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     renamed_argument(kwargs, "burnin", "burn_in", 0, "LangevinSamples", default=0)
+    10
+    >>> kwargs, str(caught[0].message)
+    ({}, 'LangevinSamples: `burnin` is deprecated and will be removed in the next release; use `burn_in`.')
+    """
+    if old not in kwargs:
+        return value
+    old_value = kwargs.pop(old)
+    if default is not _UNSET and value is not default and value != default:
+        raise TypeError(f"{owner}: pass `{new}` only; `{old}` is its deprecated name.")
+    warnings.warn(
+        f"{owner}: `{old}` is deprecated and will be removed in the next release; use `{new}`.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return old_value

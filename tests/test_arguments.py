@@ -86,3 +86,15 @@ def test_check_array_names_the_argument():
         check_array("x", ["a", "b"])
     with pytest.raises(TypeError, match=r"`x`: expected a numeric array"):
         check_array("x", [[1, 2], [3]])
+
+
+def test_renamed_argument_warns_and_forwards():
+    from keras_rg.arguments import renamed_argument
+
+    kwargs = {"burnin": 5, "other": 1}
+    with pytest.warns(DeprecationWarning, match="Owner: `burnin` is deprecated.*use `burn_in`"):
+        assert renamed_argument(kwargs, "burnin", "burn_in", 0, "Owner", default=0) == 5
+    assert kwargs == {"other": 1}
+    assert renamed_argument({}, "burnin", "burn_in", 7, "Owner") == 7
+    with pytest.raises(TypeError, match="pass `burn_in` only"):
+        renamed_argument({"burnin": 5}, "burnin", "burn_in", 3, "Owner", default=0)
