@@ -1,22 +1,21 @@
-"""Argument checks shared across the package, with messages that name the argument."""
+"""Deprecated: use :func:`keras_rg.arguments.check_int` (one argument-check module for the package).
 
-import numbers
+Kept only until every caller has moved to :mod:`keras_rg.arguments`; it delegates to it, so both
+accept the same values (Python/NumPy integers, 0-d integer arrays, scalar integer tensors; never
+bools, floats or strings).
+"""
+
+from keras_rg import arguments
 
 __all__ = ["check_int"]
 
 
 def check_int(name, value, minimum=1, type_error=False):
-    """Returns ``value`` as an ``int`` if it is an integer ``>= minimum``; raises otherwise.
-
-    Python ints and NumPy integers are accepted; bools are not. A failed check raises
-    ``ValueError``, except that with ``type_error=True`` a value that is not an integer at all
-    raises ``TypeError`` (an integer below ``minimum`` still raises ``ValueError``).
-    """
-    is_int = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if not is_int or value < minimum:
-        error = TypeError if type_error and not is_int else ValueError
-        raise error(
-            f"Received an invalid value for `{name}`: expected an integer >= {minimum}. "
-            f"Received: {name}={value!r}"
-        )
-    return int(value)
+    """:func:`keras_rg.arguments.check_int`, except that without ``type_error`` a value that is
+    not an integer raises ``ValueError`` (the old rule); new code calls the shared check."""
+    try:
+        return arguments.check_int(name, value, minimum=minimum)
+    except TypeError as err:
+        if type_error:
+            raise
+        raise ValueError(str(err).replace("invalid type", "invalid value", 1)) from None

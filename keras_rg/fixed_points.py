@@ -1,4 +1,6 @@
-"""Fixed points of the RG flow (seed 000, Definition 2): what the RG step will do, before training."""
+"""Fixed points of the RG flow (Liaw, Definition 2): what the RG step will do, before training.
+
+The report is explained in docs/rg_flow.md; the maths in docs/mathematics.md."""
 
 import dataclasses
 import math
@@ -6,7 +8,7 @@ import math
 import numpy as np
 from keras import ops
 
-from keras_rg.activations import validate_positive
+from keras_rg.arguments import check_positive
 from keras_rg.flow import direction_sign, resolve_targets
 
 __all__ = ["FixedPointEntry", "FixedPointReport", "fixed_point_report"]
@@ -106,7 +108,7 @@ def _stability(factor):
 
 def fixed_point_report(model, epsilon=1e-3, direction="paper", *, atol=0.0, **selection):
     """Which variables sit at a fixed point, which are marginal, and whether the RG step
-    contracts or expands each (seed 000, Definition 2).
+    contracts or expands each (Liaw, Definition 2).
 
     Takes the same selection as :class:`~keras_rg.callbacks.rg_flow.RGFlow` and
     :meth:`~keras_rg.rg_optimizer.RGOptimizer.for_model` (``beta``, ``delta``, ``alpha``,
@@ -131,11 +133,12 @@ def fixed_point_report(model, epsilon=1e-3, direction="paper", *, atol=0.0, **se
         >>> [(e.role, e.marginal, e.at_fixed_point, e.stability) for e in report.entries]
         [('kernel', True, False, 'marginal'), ('bias', False, True, 'expanding')]
 
-    Reference: seed 000 (Liaw), Definition 2 and Theorem 2.
+    Reference: S. Liaw, "A Renormalization Group Framework for Scale-Invariant Feature Learning
+    in Deep Neural Networks", Definition 2 and Theorem 2.
     """
     sign = direction_sign(direction)
-    epsilon = validate_positive("epsilon", epsilon, allow_zero=True)
-    atol = validate_positive("atol", atol, allow_zero=True)
+    epsilon = check_positive("epsilon", epsilon, allow_zero=True)
+    atol = check_positive("atol", atol, allow_zero=True)
     entries = []
     for t in resolve_targets(model, **selection):
         theta = t.variable.numpy().astype(np.float64)

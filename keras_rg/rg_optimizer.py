@@ -1,4 +1,7 @@
-"""``RGOptimizer``: the RG step ``−εβ(θ)`` fused into any Keras 3 optimizer's update (seed 000)."""
+"""``RGOptimizer``: the RG step ``−εβ(θ)`` fused into any Keras 3 optimizer's update.
+
+The step is Liaw's RG-guided training step; see docs/rg_flow.md for when to prefer it to the
+:class:`~keras_rg.callbacks.rg_flow.RGFlow` callback."""
 
 import types
 
@@ -30,7 +33,7 @@ class _Pairs:
 
 @keras.saving.register_keras_serializable(package="keras_rg")
 class RGOptimizer(keras.optimizers.Optimizer):
-    """Wraps a Keras optimizer so that each step is ``θ ← θ − η∇L − εβ(θ)`` (seed 000, step 2(c)).
+    """Wraps a Keras optimizer so that each step is ``θ ← θ − η∇L − εβ(θ)`` (Liaw's RG-guided training, step 2(c)).
 
     The inner optimizer applies ``−η∇L``; right after it, in the same compiled train step, every
     variable in ``betas`` takes the RG step ``θ ← θ − sεβ(θ)`` (s = +1 for ``"paper"``, −1 for
@@ -56,7 +59,7 @@ class RGOptimizer(keras.optimizers.Optimizer):
             registered with Keras to be saved, or None to exclude.
         epsilon: ε, a finite float >= 0, a Keras ``LearningRateSchedule`` or a registered callable
             ``step -> ε``. Defaults to 1e-3.
-        direction: ``"paper"`` (``θ − εβ``, the seed's sign) or ``"reverse"`` (``θ + εβ``).
+        direction: ``"paper"`` (``θ − εβ``, the paper's sign) or ``"reverse"`` (``θ + εβ``).
             Defaults to ``"paper"``.
         name: optimizer name. Defaults to None.
 
@@ -67,7 +70,8 @@ class RGOptimizer(keras.optimizers.Optimizer):
         ['scale_covariant_dense/bias', 'scale_covariant_dense/kernel']
         >>> model.compile(optimizer=opt, loss="mse")
 
-    Reference: seed 000 (Liaw), Theorem 2 and the RG-guided training procedure.
+    Reference: S. Liaw, "A Renormalization Group Framework for Scale-Invariant Feature Learning
+    in Deep Neural Networks", Theorem 2 and the RG-guided training procedure.
     """
 
     def __init__(
@@ -114,6 +118,10 @@ class RGOptimizer(keras.optimizers.Optimizer):
         Takes the selection arguments of :func:`~keras_rg.flow.resolve_targets` (``beta``,
         ``delta``, ``alpha``, ``betas``, ``layer_types``, ``layer_names``, ``predicate``); the
         resolved plan, not the selection, is what :meth:`get_config` stores.
+
+        Raises:
+            ValueError: the selection picks no variable, or a ``layer_names`` entry matches no
+                layer (the message lists the model's layers).
         """
         plan = variable_betas(
             model,
@@ -124,7 +132,16 @@ class RGOptimizer(keras.optimizers.Optimizer):
             layer_types=layer_types,
             layer_names=layer_names,
             predicate=predicate,
+            warn_empty=False,
         )
+        if not plan:
+            raise ValueError(
+                "RGOptimizer.for_model selected no variables, so the RG step would do nothing: "
+                "the model has no ScaleCovariantDense/ScaleCovariantConv1D layer matching "
+                f"layer_types={layer_types}, layer_names={layer_names}, predicate={predicate}; "
+                "pass `alpha` (for plain layers with a kernel) or `betas` to select some. "
+                f"Received: alpha={alpha}, betas={betas}"
+            )
         return cls(inner_optimizer, plan, epsilon=epsilon, direction=direction, name=name)
 
     @property

@@ -259,7 +259,12 @@ def test_resolution_plain_layers_user_betas_and_selectors():
     by_pred = resolve_targets(model, predicate=lambda layer: layer.name.endswith("ours"))
     assert {t.layer for t in by_pred} == {"conv_ours", "dense_ours"}
 
-    plan = variable_betas(model, alpha=1.0)
+    # With a global alpha, BatchNormalization's gamma/beta get no default beta: listed once.
+    with pytest.warns(UserWarning, match="skips 2 trainable weight") as caught:
+        plan = variable_betas(model, alpha=1.0)
+    message = str(caught[0].message)
+    assert "bn/gamma (BatchNormalization has no `kernel` or `bias`)" in message
+    assert "bn/beta" in message and len(caught) == 1
     assert set(plan) == {
         f"{n}/{r}"
         for n in ("conv_ours", "conv_plain", "dense_ours", "head")
@@ -291,8 +296,14 @@ def test_bad_input_names_the_argument():
         beta_coefficients(1.0, beta="paper", delta=2.0)
     with pytest.raises(ValueError, match="`alpha`"):
         beta_coefficients(-1.0)
-    with pytest.raises(ValueError, match="`steps`"):
+    with pytest.raises(ValueError, match="`n_steps`"):
         closed_form_flow([1.0], 1.0, 0.1, -1)
+    with pytest.raises(TypeError, match="`n_steps`"):
+        closed_form_flow([1.0], 1.0, 0.1, 2.0)
+    with pytest.raises(TypeError, match="`epsilon`.*'1e-3'"):
+        rg_step([1.0], LinearBeta(1.0), "1e-3")
+    with pytest.raises(TypeError, match="`epsilon`.*True"):
+        closed_form_flow([1.0], 1.0, True, 1)
     with pytest.raises(ValueError, match="`betas`.*shape"):
         resolve_targets(model, betas={"head/kernel": wrong_shape_beta})
     with pytest.raises(ValueError, match="`betas`.*'no_such_layer'"):
@@ -305,5 +316,21 @@ def test_bad_input_names_the_argument():
         resolve_targets(model, predicate="dense")
     with pytest.raises(ValueError, match="`alpha"):
         resolve_targets(model, alpha={"head": 0.0})
-    with pytest.warns(UserWarning, match="selected no variables.*layer_names=\\('nothing',\\)"):
-        assert resolve_targets(model, layer_names="nothing") == []
+    # An unknown layer name (a typo) raises, listing the model's layers.
+    with pytest.raises(
+        ValueError, match="unknown layer names in `layer_names`: \\['hed'\\].*'head'"
+    ):
+        resolve_targets(model, layer_names=["conv_*", "hed"])
+    with pytest.raises(ValueError, match="unknown layer names in `alpha`: \\['nope'\\]"):
+        resolve_targets(model, alpha={"nope": 1.0})
+    # Names that exist but select nothing with a default beta: a warning from the function.
+    with pytest.warns(UserWarning, match="selected no variables.*layer_names=\\('bn',\\)"):
+        assert resolve_targets(model, layer_names="bn") == []
+
+
+def test_closed_form_flow_steps_is_a_deprecated_alias():
+    with pytest.warns(DeprecationWarning, match="`steps` is deprecated.*`n_steps`"):
+        old = closed_form_flow([1.0], -0.5, 0.1, steps=2)
+    np.testing.assert_allclose(old, closed_form_flow([1.0], -0.5, 0.1, n_steps=2), rtol=0)
+    with pytest.raises(TypeError, match="pass `n_steps` only"):
+        closed_form_flow([1.0], -0.5, 0.1, n_steps=3, steps=2)

@@ -179,8 +179,16 @@ def test_selection_and_warnings():
     flow = RGFlow(0.0, predicate=is_ours, layer_names="a*")
     model.fit(x, y, batch_size=8, verbose=0, callbacks=[flow])
     assert {t.layer for t in flow.targets} == set(ALPHAS)
-    with pytest.warns(UserWarning, match="selected no variables.*layer_names=\\('nope',\\)"):
-        model.fit(x, y, batch_size=8, verbose=0, callbacks=[RGFlow(layer_names="nope")])
+    # A typo in a layer name raises, listing the model's layers.
+    with pytest.raises(
+        ValueError, match="unknown layer names in `layer_names`: \\['hed'\\].*'head'"
+    ):
+        model.fit(x, y, batch_size=8, verbose=0, callbacks=[RGFlow(layer_names="hed")])
+    # A selection that exists but has no default beta raises instead of logging a norm of 0.0.
+    with pytest.raises(
+        ValueError, match="RGFlow selected no variables.*layer_names=\\('plain',\\)"
+    ):
+        model.fit(x, y, batch_size=8, verbose=0, callbacks=[RGFlow(layer_names="plain")])
     model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse", steps_per_execution=2)
     with pytest.warns(UserWarning, match="steps_per_execution"):
         model.fit(x, y, batch_size=8, verbose=0, callbacks=[RGFlow()])
@@ -218,6 +226,11 @@ def test_bad_input_names_the_argument():
         RGFlow(float("inf"))
     with pytest.raises(TypeError, match="`epsilon`"):
         RGFlow("big")
+    with pytest.raises(TypeError, match="`epsilon`.*'1e-3' of type str"):
+        RGFlow(epsilon="1e-3")
+    with pytest.raises(TypeError, match="`epsilon`.*True of type bool"):
+        RGFlow(epsilon=True)
+    assert RGFlow(epsilon=np.float32(0.5)).epsilon == 0.5  # NumPy scalars are numbers
     with pytest.raises(ValueError, match="`direction`.*'downhill'"):
         RGFlow(direction="downhill")
     with pytest.raises(ValueError, match="`beta`.*'exact'"):
@@ -251,3 +264,32 @@ def test_example_runs_quick():
     assert out.returncode == 0, out.stderr[-2000:]
     assert "rg_beta_norm" in out.stdout
     assert "contracting" in out.stdout or "expanding" in out.stdout
+
+
+def test_nothing_selected_raises_at_train_begin():
+    """A plain model with no alpha or betas: raise at on_train_begin, not log rg_beta_norm=0."""
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, name="only")])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="RGFlow selected no variables.*pass `alpha`"):
+        model.fit(*_data(n=8), verbose=0, callbacks=[RGFlow(1e-3)])
+
+
+def test_alpha_lists_skipped_weights_once():
+    """With alpha=, weights outside W·x + b (LSTM, Embedding, BatchNormalization) are listed."""
+    inputs = keras.Input((5,), dtype="int32")
+    h = keras.layers.Embedding(10, 4, name="emb")(inputs)
+    h = keras.layers.LSTM(3, name="lstm")(h)
+    h = keras.layers.BatchNormalization(name="bn")(h)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="out")(h))
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(0).integers(0, 10, (8, 5))
+    flow = RGFlow(1e-3, alpha=1.5)
+    with pytest.warns(UserWarning, match="skips 6 trainable weight") as caught:
+        model.fit(x, np.zeros((8, 2)), verbose=0, callbacks=[flow])
+    skips = [w for w in caught if "skips" in str(w.message)]
+    assert len(skips) == 1  # once per fit, not per batch
+    message = str(skips[0].message)
+    for path in ("emb/embeddings", "lstm_cell/kernel", "lstm_cell/recurrent_kernel", "bn/gamma"):
+        assert path in message
+    assert "Embedding has no `kernel` or `bias`" in message
+    assert {t.layer for t in flow.targets} == {"out"}

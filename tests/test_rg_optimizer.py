@@ -197,5 +197,9 @@ def test_bad_input_names_the_argument():
         RGOptimizer(sgd, {"nope/kernel": LinearBeta(1.0)}).build(model.trainable_variables)
     with pytest.raises(ValueError, match="`betas`.*shape"):
         RGOptimizer(sgd, {"head/kernel": lambda t: t[0]}).build(model.trainable_variables)
-    with pytest.warns(UserWarning, match="selected no variables"):
+    with pytest.raises(ValueError, match="unknown layer names.*\\['missing'\\].*'a05'"):
         RGOptimizer.for_model(model, sgd, layer_names="missing")
+    with pytest.raises(ValueError, match="for_model selected no variables"):
+        RGOptimizer.for_model(model, sgd, layer_names="head")
+    with pytest.raises(TypeError, match="`epsilon`.*'1e-3'"):
+        RGOptimizer(sgd, {}, epsilon="1e-3")

@@ -1,4 +1,7 @@
-"""``RGFlow``: the RG step ``θ ← θ − εβ(θ)`` after every optimizer step, as a callback (seed 000)."""
+"""``RGFlow``: the RG step ``θ ← θ − εβ(θ)`` after every optimizer step, as a callback.
+
+A thin adapter: the selection, the maths and the update are :mod:`keras_rg.flow`'s. Usage, the
+choice of ε and when an interrupted run resumes bit for bit: docs/rg_flow.md and docs/guide.md."""
 
 import warnings
 
@@ -27,7 +30,7 @@ __all__ = ["RGFlow"]
 class RGFlow(keras.callbacks.Callback):
     """Applies the RG step ``θ ← θ − sεβ(θ)`` to the selected variables after each batch.
 
-    With the optimizer's ``−η∇L`` this is seed 000's RG-guided step ``θ ← θ − η∇L − εβ(θ)``.
+    With the optimizer's ``−η∇L`` this is Liaw's RG-guided step ``θ ← θ − η∇L − εβ(θ)``.
     All selected variables are updated by one compiled function per batch (no Python loop of
     eager ops). Each epoch it writes into ``logs`` (so ``History``, ``CSVLogger`` and
     ``TensorBoard`` placed after it in ``callbacks`` see them):
@@ -44,7 +47,7 @@ class RGFlow(keras.callbacks.Callback):
     Args:
         epsilon: ε, a finite float >= 0, a Keras ``LearningRateSchedule`` or a registered callable
             ``step -> ε``, evaluated at the optimizer step index (0-based). Defaults to 1e-3.
-        direction: ``"paper"`` (``θ − εβ``, the seed's sign: it expands b for every α > 0) or
+        direction: ``"paper"`` (``θ − εβ``, the paper's sign: it expands b for every α > 0) or
             ``"reverse"`` (``θ + εβ``, along the flow). Defaults to ``"paper"``.
         beta: ``"paper"`` (Theorem 2) or ``"covariant"`` (``β_Δ``). Defaults to ``"paper"``.
         delta: Δ for ``beta="covariant"``; None is each layer's own α. Defaults to None.
@@ -53,7 +56,9 @@ class RGFlow(keras.callbacks.Callback):
         betas: user beta functions ``{layer name or variable path (glob ok): callable or None}``,
             in addition to and overriding the defaults. Defaults to None.
         layer_types: layer classes or class names to select. Defaults to None (any).
-        layer_names: layer names or glob patterns to select. Defaults to None (any).
+        layer_names: exact layer names or ``fnmatch`` globs to select; one that matches no layer
+            raises ValueError at ``on_train_begin``, listing the model's layers. Defaults to None
+            (any).
         predicate: a callable ``layer -> bool`` (registered with Keras to be saved).
             Defaults to None.
 
@@ -65,7 +70,21 @@ class RGFlow(keras.callbacks.Callback):
         >>> sorted(k for k in history.history if k.startswith("rg_"))
         ['rg_beta_norm', 'rg_beta_norm/scale_covariant_dense', 'rg_epsilon']
 
-    Reference: seed 000 (Liaw), Theorem 2, Definition 2 and the RG-guided training procedure.
+    Raises:
+        TypeError/ValueError: at construction, for a bad argument (``epsilon="1e-3"`` and
+            ``epsilon=True`` are TypeErrors).
+        ValueError: at ``on_train_begin``, when the selection picks no variable (a model without
+            scale-covariant layers and no ``alpha``/``betas``): a ``rg_beta_norm`` of 0.0 would
+            read as "at the fixed point".
+
+    Resuming: with ``keras.callbacks.BackupAndRestore(save_freq="epoch")`` or a
+    ``ModelCheckpoint`` + ``load_model`` at an epoch boundary, an interrupted run continues bit
+    for bit, whatever the order of the callbacks. With ``save_freq=<batches>`` Keras 3 replays the
+    interrupted epoch from its first batch on the restored weights, so the run is not bit-exact
+    (docs/rg_flow.md, "Resuming").
+
+    Reference: S. Liaw, "A Renormalization Group Framework for Scale-Invariant Feature Learning in
+    Deep Neural Networks", Theorem 2, Definition 2 and the RG-guided training procedure.
     """
 
     def __init__(
@@ -106,7 +125,17 @@ class RGFlow(keras.callbacks.Callback):
             layer_types=self.layer_types,
             layer_names=self.layer_names,
             predicate=self.predicate,
+            warn_empty=False,
         )
+        if not self.targets:
+            raise ValueError(
+                "RGFlow selected no variables, so there is no flow to apply or measure (a logged "
+                "rg_beta_norm of 0.0 would read as 'at the fixed point'). The model has no "
+                "ScaleCovariantDense/ScaleCovariantConv1D layer matching "
+                f"layer_types={self.layer_types}, layer_names={self.layer_names}, "
+                f"predicate={self.predicate}; pass `alpha` (for plain layers with a kernel) or "
+                f"`betas` to select some. Received: alpha={self.alpha}, betas={self.betas}"
+            )
         spe = getattr(self.model, "steps_per_execution", 1) or 1
         if int(spe) > 1:
             warnings.warn(
