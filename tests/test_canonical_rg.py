@@ -114,3 +114,15 @@ def test_bad_input_is_rejected():
         PowerLawFieldScale(np.inf)
     with pytest.raises(ValueError, match="`lambda_max`"):
         fixed_point(THETA, lambda lam: lam**2, lambda_max=5.0)
+
+
+def test_fixed_point_class_has_a_distinct_name_and_a_deprecated_alias():
+    from keras_rg.systems import canonical_rg
+
+    star = fixed_point([1.0, 0.5], field_scale=0.25)
+    assert type(star) is canonical_rg.CanonicalFixedPoint
+    np.testing.assert_array_equal(star.exponents, [-0.25, -0.5])  # y_r = −η r
+    with pytest.warns(DeprecationWarning, match="FixedPoint is deprecated.*CanonicalFixedPoint"):
+        assert canonical_rg.FixedPoint is canonical_rg.CanonicalFixedPoint
+    with pytest.raises(TypeError, match="`eta`.*'0.5'"):
+        canonical_rg.PowerLawFieldScale(eta="0.5")

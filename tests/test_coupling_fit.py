@@ -129,3 +129,28 @@ def test_bad_input_is_rejected():
     for kwargs, match in BAD_CALLS:
         with pytest.raises(ValueError, match=match):
             fit_couplings(**kwargs)
+
+
+def test_result_is_frozen_with_to_dict_and_as_dict_warns():
+    import dataclasses
+    import json
+
+    rho = RadialExponentialFamily([0.5], dim=4).radial_quantile(np.linspace(0.01, 0.99, 400))
+    fit = fit_couplings(rho=rho.numpy(), dim=4, order=1)
+    record = fit.to_dict()
+    json.dumps(record)
+    assert record["theta"] == fit.theta.tolist() and record["n"] == 400
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fit.n = 3
+    with pytest.warns(DeprecationWarning, match=r"as_dict\(\) is deprecated.*to_dict"):
+        assert fit.as_dict() == record
+
+
+def test_order_and_domain_follow_the_shared_argument_rule():
+    rho = np.linspace(0.1, 4.0, 50)
+    with pytest.raises(TypeError, match="`order`.*1.5"):
+        fit_couplings(rho=rho, dim=2, order=1.5)
+    with pytest.raises(ValueError, match="`order`.*0"):
+        fit_couplings(rho=rho, dim=2, order=0)
+    with pytest.raises(ValueError, match="`domain`.*'real'"):
+        fit_couplings(rho=rho, dim=2, order=1, domain="real")

@@ -1,5 +1,11 @@
-"""Data with known RG behaviour: built-in signals, the radial exponential family and its
-canonical RG (seed 001), and Ising models (seed 000 Theorem 6; seed 001 ref. [1])."""
+"""Data with known RG behaviour: built-in signals, the radial exponential family and its canonical
+RG (Gong & Xia, "Interpreting FCDNNs via RG on exponential family"; docs/exponential_family.md),
+and Ising models (Liaw's Theorem 6; docs/ising.md).
+
+The radial family is split by job: ``radial_checks`` (argument checks), ``radial_quadrature``
+(whitening, quadrature, log Z, moments), ``exponential_family`` (the TFP distribution),
+``canonical_rg`` (the flow and its fixed point), ``coupling_fit`` (maximum likelihood),
+``cumulants`` (connected correlations)."""
 
 from keras_rg.systems import (
     canonical_rg,
@@ -8,6 +14,8 @@ from keras_rg.systems import (
     exponential_family,
     ising,
     layer_couplings,
+    radial_checks,
+    radial_quadrature,
     signals,
 )
 
@@ -21,5 +29,7 @@ __all__ = [
     "exponential_family",
     "ising",
     "layer_couplings",
+    "radial_checks",
+    "radial_quadrature",
     "signals",
 ]

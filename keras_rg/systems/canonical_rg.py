@@ -1,16 +1,23 @@
-"""Canonical RG of the radial family: θ_r^λ = θ_r Z(λ)^r λ^(−2r), its flow, fixed point, invariance."""
+"""Canonical RG of the radial family: θ_r^λ = θ_r Z(λ)^r λ^(−2r), its flow, fixed point, invariance.
+
+From Gong & Xia, "Interpreting FCDNNs via RG on exponential family" (eq. 10, 30–33); usage and the
+measured checks are in docs/exponential_family.md.
+"""
 
 import dataclasses
 import math
+import warnings
 
 import keras
 import numpy as np
 
-from keras_rg.systems.exponential_family import _as_theta, log_partition
+from keras_rg.arguments import check_float
+from keras_rg.systems.radial_checks import as_theta
+from keras_rg.systems.radial_quadrature import log_partition
 
 __all__ = [
+    "CanonicalFixedPoint",
     "CanonicalFlow",
-    "FixedPoint",
     "PartitionCheck",
     "PowerLawFieldScale",
     "canonical_flow",
@@ -23,7 +30,7 @@ __all__ = [
 
 @keras.saving.register_keras_serializable(package="keras_rg")
 class PowerLawFieldScale:
-    """The field rescaling ``Z(λ) = λ^(2−η)`` of the canonical RG (seed 001, eq. 10, 30).
+    """The field rescaling ``Z(λ) = λ^(2−η)`` of the canonical RG (Gong & Xia, eq. 10, 30).
 
     With it ``θ_r^λ = θ_r λ^(−η r)``: η = 0 is the partition-invariant choice (every θ_r
     marginal), η > 0 sends θ to 0, η < 0 makes it diverge.
@@ -37,17 +44,7 @@ class PowerLawFieldScale:
     """
 
     def __init__(self, eta=0.0):
-        try:
-            eta = float(eta)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"Received an invalid value for `eta`: expected a finite float. Received: eta={eta!r}"
-            ) from None
-        if not math.isfinite(eta):
-            raise ValueError(
-                f"Received an invalid value for `eta`: expected a finite float. Received: eta={eta!r}"
-            )
-        self.eta = eta
+        self.eta = check_float("eta", eta)
 
     def __call__(self, lam):
         return np.power(np.asarray(lam, dtype=np.float64), 2.0 - self.eta)
@@ -104,7 +101,7 @@ def _log_z(z, lam):
 
 
 def rg_couplings(theta, lam, field_scale=None):
-    """``θ_r^λ = θ_r · Z(λ)^r · λ^(−2r)`` (seed 001, eq. 32), evaluated in log space.
+    """``θ_r^λ = θ_r · Z(λ)^r · λ^(−2r)`` (Gong & Xia, eq. 32), evaluated in log space.
 
     Args:
         theta: couplings ``(θ_1, ..., θ_R)``, all > 0.
@@ -119,7 +116,7 @@ def rg_couplings(theta, lam, field_scale=None):
         >>> rg_couplings([1.0, 0.5], 10.0, field_scale=0.5)  # θ_r 10^(−r/2)
         array([0.31622777, 0.05      ])
     """
-    theta = _as_theta(theta)
+    theta = as_theta(theta)
     lam = _lambdas(lam)
     z = _field_scale(field_scale)
     phi = _log_z(z, lam) - 2.0 * np.log(lam)
@@ -183,8 +180,8 @@ def canonical_flow(theta, lambdas, field_scale=None):
 
 
 @dataclasses.dataclass(frozen=True)
-class FixedPoint:
-    """The λ → ∞ limit ``θ*`` of the canonical RG (seed 001, eq. 33).
+class CanonicalFixedPoint:
+    """The λ → ∞ limit ``θ*`` of the canonical RG (Gong & Xia, eq. 33).
 
     Attributes:
         theta: ``θ*`` (R,): finite, 0, or ``inf``.
@@ -214,7 +211,7 @@ def _kind(y, tol):
 
 
 def fixed_point(theta, field_scale=None, *, lambda_max=1e12, rtol=1e-8, slope_tol=1e-3):
-    """``θ_r* = θ_r · lim_{λ→∞} Z(λ)^r λ^(−2r)`` (seed 001, eq. 33).
+    """``θ_r* = θ_r · lim_{λ→∞} Z(λ)^r λ^(−2r)`` (Gong & Xia, eq. 33).
 
     For a power law ``Z(λ) = λ^(2−η)`` the limit is analytic: θ (η = 0), 0 (η > 0) or ∞ (η < 0).
     For any other callable it is found numerically from ``φ(λ) = log(Z(λ)/λ²)`` on a geometric
@@ -231,20 +228,20 @@ def fixed_point(theta, field_scale=None, *, lambda_max=1e12, rtol=1e-8, slope_to
         slope_tol: exponent below which φ counts as flat. Defaults to 1e-3.
 
     Returns:
-        A ``FixedPoint``.
+        A ``CanonicalFixedPoint``.
 
     Example:
         >>> fixed_point([1.0, 0.5], field_scale=0.0).theta  # partition-invariant: θ* = θ
         array([1. , 0.5])
     """
-    theta = _as_theta(theta)
+    theta = as_theta(theta)
     z = _field_scale(field_scale)
     r = np.arange(1, theta.size + 1, dtype=np.float64)
     if isinstance(z, PowerLawFieldScale):
         y = -z.eta * r
         star = np.where(y < 0, 0.0, np.where(y > 0, np.inf, theta))
         kinds = tuple(_kind(v, 0.0) for v in y)
-        return FixedPoint(star, y, kinds, True, "analytic")
+        return CanonicalFixedPoint(star, y, kinds, True, "analytic")
     lambda_max = float(_lambdas(lambda_max, "lambda_max"))
     if lambda_max <= 10:
         raise ValueError(
@@ -268,7 +265,7 @@ def fixed_point(theta, field_scale=None, *, lambda_max=1e12, rtol=1e-8, slope_to
     else:
         star, y, converged = theta * np.exp(r * phi[-1]), np.full_like(r, np.nan), False
     kinds = tuple(_kind(v, slope_tol) if converged else "undetermined" for v in y)
-    return FixedPoint(star, y, kinds, converged, "numerical", lambda_max)
+    return CanonicalFixedPoint(star, y, kinds, converged, "numerical", lambda_max)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -321,3 +318,17 @@ def partition_invariance(theta, lambdas, field_scale=None, *, dim=None, A=None, 
         expected=np.asarray(expected, dtype=np.float64),
         invariant=bool(np.all(np.abs(log_ratio) <= atol)),
     )
+
+
+def __getattr__(name):
+    # ``FixedPoint`` was this module's name for CanonicalFixedPoint; renamed because
+    # keras_rg.systems.ising has a FixedPoint of its own (the Migdal–Kadanoff one).
+    if name == "FixedPoint":
+        warnings.warn(
+            "keras_rg.systems.canonical_rg.FixedPoint is deprecated and will be removed in the "
+            "next release; use CanonicalFixedPoint.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return CanonicalFixedPoint
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

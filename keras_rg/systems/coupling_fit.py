@@ -1,15 +1,21 @@
-"""Maximum-likelihood couplings θ of the radial exponential family, with Fisher standard errors."""
+"""Maximum-likelihood couplings θ of the radial exponential family, with Fisher standard errors.
+
+Usage and the measured accuracy of the fit: docs/exponential_family.md."""
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 
-from keras_rg.systems.exponential_family import _as_spd, _RadialQuadrature
+from keras_rg.arguments import check_choice, check_int
+from keras_rg.systems.radial_checks import as_spd
+from keras_rg.systems.radial_quadrature import RadialQuadrature
 
-__all__ = ["CouplingFit", "dimensionless_couplings", "fit_couplings"]
+__all__ = ["DOMAINS", "CouplingFit", "check_order", "dimensionless_couplings", "fit_couplings"]
 
-_DOMAINS = ("positive", "natural")
+#: The coupling domains of :func:`fit_couplings`.
+DOMAINS = ("positive", "natural")
 
 
 def dimensionless_couplings(theta):
@@ -49,7 +55,7 @@ class CouplingFit:
         converged: whether Newton's method met its tolerance.
         n_iter: Newton iterations used.
         at_bound: (R,) bool, couplings held at the domain's bound 0.
-        domain: ``"positive"`` (every θ_r >= 0, the family of seed 001) or ``"natural"``.
+        domain: ``"positive"`` (every θ_r >= 0, the family of Gong & Xia) or ``"natural"``.
     """
 
     theta: np.ndarray
@@ -70,10 +76,20 @@ class CouplingFit:
 
     @property
     def in_family(self):
-        """True when every θ̂_r > 0, i.e. the fit lies in the family of seed 001."""
+        """True when every θ̂_r > 0, i.e. the fit lies in the family of Gong & Xia."""
         return bool(np.all(self.theta > 0))
 
     def as_dict(self):
+        """Deprecated alias of :meth:`to_dict` (one result convention: ``to_dict``)."""
+        warnings.warn(
+            "CouplingFit.as_dict() is deprecated and will be removed in the next release; use "
+            "to_dict().",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.to_dict()
+
+    def to_dict(self):
         """The fields as plain Python values (for logs and JSON)."""
         return {
             "theta": self.theta.tolist(),
@@ -91,7 +107,7 @@ class CouplingFit:
 
 def _moments_on_grid(theta, a, order):
     """J's pieces: log I(θ), E[ρ^r] and Cov(ρ^r, ρ^s) from one quadrature grid."""
-    q = _RadialQuadrature(theta, a)
+    q = RadialQuadrature(theta, a)
     w = q.weights()
     w = w / np.sum(w)
     powers = np.exp(np.arange(1, order + 1)[:, None] * q.u[None, :])  # (R, n_grid)
@@ -110,7 +126,7 @@ def _objective(theta, a, m):
     """Mean negative log-likelihood up to constants: J(θ) = Σ θ_r m_r + log I(θ)."""
     if not _normalisable(theta):
         return math.inf
-    return float(theta @ m) + _RadialQuadrature(theta, a).log_integral
+    return float(theta @ m) + RadialQuadrature(theta, a).log_integral
 
 
 def _inverse(H):
@@ -120,13 +136,14 @@ def _inverse(H):
     return (vecs / vals) @ vecs.T * d[:, None] * d[None, :]
 
 
-def _check_order(order):
-    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
-        raise ValueError(
-            f"Received an invalid value for `order`: expected a positive integer R. "
-            f"Received: order={order!r}"
-        )
-    return int(order)
+def check_order(order):
+    """Checks the number of couplings R (``order``): an integer >= 1."""
+    return check_int("order", order)
+
+
+# Deprecated private names, kept until the modules that import them use DOMAINS / check_order.
+_DOMAINS = DOMAINS
+_check_order = check_order
 
 
 def _squared_radii(x, rho, dim, A):
@@ -148,7 +165,7 @@ def _squared_radii(x, rho, dim, A):
         if A is None:
             rho = np.sum(x * x, axis=1)
         else:
-            mat, mu, _ = _as_spd(A)
+            mat, mu, _ = as_spd(A)
             if mat.shape[0] != dim:
                 raise ValueError(
                     f"Received mismatched dimensions: `A` has shape {mat.shape} but `x` has "
@@ -174,7 +191,7 @@ def _squared_radii(x, rho, dim, A):
                 f"of the samples whose squared radii are given. Received: dim={dim!r}"
             )
         if A is not None:
-            mat, mu, _ = _as_spd(A)
+            mat, mu, _ = as_spd(A)
             if mat.shape[0] != dim:
                 raise ValueError(
                     f"Received mismatched dimensions: `dim`={dim} but `A` has shape {mat.shape}."
@@ -210,7 +227,7 @@ def fit_couplings(
         rho: instead of ``x``, the squared radii ``xᵀAx`` as a 1-D array (then ``dim`` is needed).
         dim: the sample dimension N; needed with ``rho``, checked against ``x``.
         A: symmetric positive-definite ``(N, N)`` matrix of the quadratic form. Defaults to I.
-        domain: ``"positive"`` keeps every θ_r >= 0 (the family of seed 001, θ_r > 0);
+        domain: ``"positive"`` keeps every θ_r >= 0 (the family of Gong & Xia, θ_r > 0);
             ``"natural"`` only requires normalisability (θ_R >= 0), so lower couplings may be
             negative. Defaults to ``"positive"``.
         max_iter: Newton iteration limit. Defaults to 100.
@@ -227,14 +244,10 @@ def fit_couplings(
         >>> bool(np.all(np.abs(fit.theta - [0.5, 0.1]) < 4 * fit.stderr))
         True
 
-    Reference: Gong & Xia (seed 001), eq. 39: the couplings θ̃^t of a feature layer's outputs.
+    Reference: Gong & Xia, "Interpreting FCDNNs via RG on exponential family", eq. 39: the couplings θ̃^t of a feature layer's outputs.
     """
-    order = _check_order(order)
-    if domain not in _DOMAINS:
-        raise ValueError(
-            f"Received an invalid value for `domain`: expected one of {_DOMAINS}. "
-            f"Received: domain={domain!r}"
-        )
+    order = check_order(order)
+    check_choice("domain", domain, DOMAINS)
     rho, dim, logdet = _squared_radii(x, rho, dim, A)
     n = rho.size
     if n <= order:

@@ -4,14 +4,16 @@ import dataclasses
 
 import numpy as np
 
-from keras_rg.systems.exponential_family import _as_spd, _as_theta, _RadialQuadrature
+from keras_rg.arguments import check_int
+from keras_rg.systems.radial_checks import as_spd, as_theta
+from keras_rg.systems.radial_quadrature import RadialQuadrature
 
 __all__ = ["ConnectedCorrelations", "connected_correlations", "model_connected_correlations"]
 
 
 @dataclasses.dataclass(frozen=True)
 class ConnectedCorrelations:
-    """Connected correlation functions of orders 2 and 4 (seed 001, eq. 44).
+    """Connected correlation functions of orders 2 and 4 (Gong & Xia, eq. 44).
 
     For independent samples the connected functions between different samples vanish, so those
     of one sample describe the whole system. For the radial family they are those of an elliptical
@@ -94,11 +96,7 @@ def connected_correlations(x, *, A=None, blocks=20):
             f"Received an invalid value for `x`: expected samples of shape (n, N). "
             f"Received: x of shape {x.shape}"
         )
-    if isinstance(blocks, bool) or not isinstance(blocks, (int, np.integer)) or blocks < 2:
-        raise ValueError(
-            f"Received an invalid value for `blocks`: expected an integer >= 2. "
-            f"Received: blocks={blocks!r}"
-        )
+    blocks = check_int("blocks", blocks, minimum=2)
     n, dim = x.shape
     if n < 8 * blocks:
         raise ValueError(
@@ -108,7 +106,7 @@ def connected_correlations(x, *, A=None, blocks=20):
     if A is None:
         rho = np.sum(x * x, axis=1)
     else:
-        mat, _, _ = _as_spd(A)
+        mat, _, _ = as_spd(A)
         if mat.shape[0] != dim:
             raise ValueError(
                 f"Received mismatched dimensions: `A` has shape {mat.shape} but `x` has {dim} "
@@ -152,9 +150,9 @@ def model_connected_correlations(theta, dim=None, A=None):
     Example:
         >>> exact = model_connected_correlations([0.5], dim=2)  # Gaussian: fourth == 0
     """
-    theta = _as_theta(theta)
+    theta = as_theta(theta)
     if A is not None:
-        mat, _, _ = _as_spd(A)
+        mat, _, _ = as_spd(A)
         if dim is not None and dim != mat.shape[0]:
             raise ValueError(
                 f"Received mismatched dimensions: `dim`={dim} but `A` has shape {mat.shape}."
@@ -170,7 +168,7 @@ def model_connected_correlations(theta, dim=None, A=None):
             )
         sigma = np.eye(dim)
     # Central moments of ρ on the quadrature grid (no cancellation between large raw moments).
-    q = _RadialQuadrature(theta, 0.5 * dim)
+    q = RadialQuadrature(theta, 0.5 * dim)
     w = q.weights()
     w = w / np.sum(w)
     rho = np.exp(q.u)

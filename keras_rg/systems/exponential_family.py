@@ -1,10 +1,27 @@
-"""Radial exponential family P(x; θ) ∝ exp(−Σ θ_r (xᵀAx)^r): exact log-partition and sampling."""
+"""``RadialExponentialFamily``: P(x; θ) ∝ exp(−Σ θ_r (xᵀAx)^r) as a TFP distribution, exact sampling.
+
+The maths it rests on (whitening, the radial quadrature, log Z and the moments) lives in
+:mod:`keras_rg.systems.radial_quadrature` and the argument checks in
+:mod:`keras_rg.systems.radial_checks`; their public functions are re-exported here. Usage and
+accuracy: docs/exponential_family.md.
+"""
 
 import math
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
+
+from keras_rg.systems.radial_checks import as_spd, as_theta, check_dim
+from keras_rg.systems.radial_quadrature import (
+    RadialQuadrature,
+    log_partition,
+    log_partition_from,
+    log_radial_integral,
+    radial_moment,
+    whitening_matrices,
+    whitening_transform,
+)
 
 __all__ = [
     "RadialExponentialFamily",
@@ -14,14 +31,12 @@ __all__ = [
     "whitening_transform",
 ]
 
-# The quadrature grid ends where the log-integrand has fallen this far below its peak
-# (e^-60 ≈ 1e-26 of the peak: far below float64 resolution of the integral).
-_LEVEL = 60.0
-# Trapezoid steps per local width 1/sqrt(-f'') of the log-integrand at its peak. The trapezoid rule
-# converges geometrically for this analytic integrand; 16 steps per width leaves a relative error
-# below 1e-18 for R <= 4 (checked against mpmath in tests/test_exponential_family.py).
-_STEPS_PER_WIDTH = 16
-_MAX_POINTS = 400_000
+# Deprecated private names, kept until the modules that import them have moved to the public ones
+# (radial_checks.as_theta / as_spd, radial_quadrature.RadialQuadrature); to be removed.
+_as_theta = as_theta
+_as_spd = as_spd
+_RadialQuadrature = RadialQuadrature
+
 # Newton steps after the cubic Hermite start of the inverse CDF (its error is ~1e-5 of a cell;
 # each step squares it).
 _NEWTON_STEPS = 2
@@ -39,105 +54,6 @@ _GL_X, _GL_W = _gauss_legendre_01(8)
 _GL4_X, _GL4_W = _gauss_legendre_01(4)
 
 
-def _as_theta(theta, name="theta", positive=True):
-    """Validates couplings: a non-empty 1-D finite float vector, all > 0 (or a normalisable set)."""
-    try:
-        arr = np.asarray(theta, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"Received an invalid value for `{name}`: expected a 1-D sequence of floats. "
-            f"Received: {name}={theta!r}"
-        ) from None
-    arr = np.atleast_1d(arr)
-    if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)):
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected a non-empty 1-D vector of finite "
-            f"floats. Received: {name}={theta!r}"
-        )
-    if positive and np.any(arr <= 0):
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected every coupling θ_r > 0. "
-            f"Received: {name}={arr.tolist()}"
-        )
-    nz = np.flatnonzero(arr)
-    if nz.size == 0 or arr[nz[-1]] <= 0:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: the highest non-zero coupling must be > 0 "
-            f"for exp(-Σ θ_r ρ^r) to be integrable. Received: {name}={arr.tolist()}"
-        )
-    return arr
-
-
-def _as_spd(A, name="A"):
-    """Validates a symmetric positive-definite matrix; returns it and its eigen-decomposition."""
-    try:
-        mat = np.asarray(A, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"Received an invalid value for `{name}`: expected a square matrix of floats. "
-            f"Received: {name}={A!r}"
-        ) from None
-    if mat.ndim != 2 or mat.shape[0] != mat.shape[1] or mat.shape[0] == 0:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected a square (N, N) matrix. "
-            f"Received: {name} of shape {mat.shape}"
-        )
-    if not np.all(np.isfinite(mat)):
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected finite entries. Received: {name}={A!r}"
-        )
-    scale = max(np.max(np.abs(mat)), np.finfo(np.float64).tiny)
-    if np.max(np.abs(mat - mat.T)) > 1e-10 * scale:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected a symmetric positive-definite "
-            f"matrix; it is not symmetric (max |A - Aᵀ| = {np.max(np.abs(mat - mat.T)):.3g})."
-        )
-    mat = 0.5 * (mat + mat.T)
-    mu, C = np.linalg.eigh(mat)
-    if mu[0] <= 1e-13 * mu[-1] or mu[0] <= 0:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected a symmetric positive-definite "
-            f"matrix; its smallest eigenvalue is {mu[0]:.3g}."
-        )
-    return mat, mu, C
-
-
-def whitening_transform(A):
-    """The change of variables of seed 001, eq. 17–24, that turns xᵀAx into |y|².
-
-    With ``A = C M Cᵀ`` (M diagonal, C orthogonal), ``x = C M^(-1/2) y`` gives ``xᵀAx = yᵀy``.
-
-    Args:
-        A: symmetric positive-definite ``(N, N)`` matrix.
-
-    Returns:
-        ``(W, W_inv)``, both ``(N, N)`` float64: ``y = x @ W.T`` whitens row vectors x and
-        ``x = y @ W_inv.T`` maps back (``W = M^(1/2) Cᵀ``, ``W_inv = C M^(-1/2)``).
-
-    Example:
-        >>> W, W_inv = whitening_transform([[2.0, 0.5], [0.5, 1.0]])
-    """
-    _, mu, C = _as_spd(A)
-    W = np.sqrt(mu)[:, None] * C.T
-    W_inv = C / np.sqrt(mu)[None, :]
-    return W, W_inv
-
-
-def _as_positive_float(value, name):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"Received an invalid value for `{name}`: expected a float > 0. Received: {name}={value!r}"
-        ) from None
-    if not (np.isfinite(v) and v > 0):
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected a finite float > 0. "
-            f"Received: {name}={value!r}"
-        )
-    return v
-
-
 def _cell_index(table, values):
     """``i`` with ``table[i] <= v < table[i + 1]`` (clipped to the cells) by a vectorised binary
     search: a fixed number of gathers, fast both in TF graphs and under XLA (where
@@ -153,232 +69,10 @@ def _cell_index(table, values):
     return tf.clip_by_value(lo, 0, n - 2)
 
 
-class _RadialQuadrature:
-    """Trapezoid grid in u = log ρ for ∫_0^∞ ρ^(a-1) exp(-Σ θ_r ρ^r) dρ = ∫ exp(f(u)) du.
-
-    f(u) = a·u − Σ θ_r e^(r u). The grid is centred on the global maximum of f, spaced at a
-    fraction of the local width there, and reaches ``_LEVEL`` below the peak on both sides.
-    ``g`` holds f(u) − f(u0) computed with ``expm1`` so that it is accurate near the peak.
-    """
-
-    def __init__(self, theta, a):
-        self.theta = theta
-        self.a = a
-        self.powers = np.arange(1, theta.size + 1, dtype=np.float64)
-        self._terms = [(float(r), float(t)) for r, t in zip(self.powers, theta, strict=True) if t]
-        crit = self._critical_points()
-        fc = self._f(crit)
-        i0 = int(np.argmax(fc))
-        self.u0, self.f0 = crit[i0], fc[i0]
-        self.c = theta * np.exp(self.powers * self.u0)  # θ_r e^(r u0)
-        # Local widths at every local maximum that is not negligible.
-        curv = np.array([np.sum(self.powers**2 * theta * np.exp(self.powers * u)) for u in crit])
-        keep = (fc >= self.f0 - _LEVEL) & (curv > 0)
-        widths = 1.0 / np.sqrt(curv[keep])
-        self.width = 1.0 / math.sqrt(curv[i0])
-        h = float(np.min(widths)) / _STEPS_PER_WIDTH
-        lo = self._crossing(crit.min(), -1.0)
-        hi = self._crossing(crit.max(), +1.0)
-        # Grid points at exact multiples of h from the peak: d = u − u0 = h·k (no cancellation).
-        k_lo = int(math.floor((lo - self.u0) / h))
-        k_hi = int(math.ceil((hi - self.u0) / h))
-        if k_hi - k_lo + 1 > _MAX_POINTS:  # pragma: no cover - only for pathological couplings
-            h = (hi - lo) / (_MAX_POINTS - 1)
-            k_lo, k_hi = int(math.floor((lo - self.u0) / h)), int(math.ceil((hi - self.u0) / h))
-        self.h = h
-        self.d = h * np.arange(k_lo, k_hi + 1, dtype=np.float64)
-        self.u = self.u0 + self.d
-        self.g = self._g_of_d(self.d)
-        gmax = np.max(self.g)
-        self.log_sum = gmax + math.log(np.sum(np.exp(self.g - gmax)))
-        self.log_integral = self.f0 + math.log(self.h) + self.log_sum
-
-    def _f(self, u):
-        u = np.asarray(u, dtype=np.float64)
-        return self.a * u - np.sum(
-            self.theta[:, None] * np.exp(self.powers[:, None] * u[None, :]), axis=0
-        )
-
-    def _g_of_d(self, d):
-        d = np.asarray(d, dtype=np.float64)
-        terms = self.c[:, None] * np.expm1(self.powers[:, None] * d[None, :])
-        return self.a * d - np.sum(terms, axis=0)
-
-    def _critical_points(self):
-        """Real roots of f'(u) = a − Σ r θ_r e^(r u), polished by Newton steps in u."""
-        theta, a, p = self.theta, self.a, self.powers
-        top = np.flatnonzero(theta)[-1]
-        if np.all(theta >= 0):
-            # f' is strictly decreasing and concave: one root, and Newton started to its right
-            # (where one term alone already reaches a) converges monotonically.
-            pos = theta > 0
-            roots = np.array([np.min(np.log(a / (p[pos] * theta[pos])) / p[pos])])
-        else:
-            x = np.roots(np.concatenate([(p * theta)[: top + 1][::-1], [-a]]))
-            x = x[(np.abs(x.imag) <= 1e-6 * np.abs(x)) & (x.real > 0)].real
-            roots = np.log(x)
-        out = []
-        for u in roots.tolist():
-            for _ in range(60):
-                e = [r * t * math.exp(min(r * u, 700.0)) for r, t in self._terms]
-                fp, fpp = a - sum(e), -sum(r * v for (r, _), v in zip(self._terms, e, strict=True))
-                if fpp == 0:
-                    break
-                step = fp / fpp
-                u -= step
-                if abs(step) <= 1e-15 * max(1.0, abs(u)):
-                    break
-            out.append(u)
-        return np.unique(np.asarray(out, dtype=np.float64))
-
-    def _f_scalar(self, u):
-        """f(u) for one float, in Python arithmetic (exponents capped: no overflow, f → −huge)."""
-        return self.a * u - sum(t * math.exp(min(r * u, 700.0)) for r, t in self._terms)
-
-    def _crossing(self, start, direction):
-        """The u beyond ``start`` (in ``direction``) where f falls to f0 − _LEVEL."""
-        target = self.f0 - _LEVEL
-        if self._f_scalar(start) <= target:
-            return start
-        step = self.width
-        end = start + direction * step
-        while self._f_scalar(end) > target:
-            step *= 2.0
-            end = start + direction * step
-        lo, hi = (end, start) if direction < 0 else (start, end)
-        while hi - lo > 1e-3 * self.width:  # bisection: f is monotone beyond the critical points
-            mid = 0.5 * (lo + hi)
-            above = self._f_scalar(mid) > target
-            if direction < 0:
-                hi, lo = (mid, lo) if above else (hi, mid)
-            else:
-                lo, hi = (mid, hi) if above else (lo, mid)
-        return lo if direction < 0 else hi
-
-    def weights(self):
-        """Normalised trapezoid weights of the radial density on the grid (sum to 1)."""
-        return np.exp(self.g - self.log_sum)
-
-    def log_density(self, d):
-        """Normalised log-density of u = log ρ at offsets d = u − u0 from the peak."""
-        return self._g_of_d(d) - math.log(self.h) - self.log_sum
-
-
-def log_radial_integral(theta, a):
-    """``log ∫_0^∞ ρ^(a−1) exp(−Σ_r θ_r ρ^r) dρ``, accurate to near float64 precision.
-
-    The integral is taken in u = log ρ with the trapezoid rule on a grid centred on the peak of the
-    log-integrand and spaced by a fraction of its local width (the rule converges geometrically for
-    this analytic, rapidly decaying integrand), then summed in log space.
-
-    Args:
-        theta: couplings ``(θ_1, ..., θ_R)``; the highest non-zero one must be > 0.
-        a: exponent, a float > 0 (``N/2`` for the family in N dimensions).
-
-    Returns:
-        The logarithm as a Python float.
-
-    Example:
-        >>> abs(log_radial_integral([1.0], 2.0)) < 1e-15  # log Γ(2) = 0
-        True
-    """
-    theta = _as_theta(theta, positive=False)
-    a = _as_positive_float(a, "a")
-    return float(_RadialQuadrature(theta, a).log_integral)
-
-
-def _check_dim(dim, A):
-    mat = mu = C = None
-    if A is not None:
-        mat, mu, C = _as_spd(A)
-    if dim is None:
-        if mat is None:
-            raise ValueError(
-                "Received an invalid value for `dim`: expected a positive integer when `A` is "
-                "not given. Received: dim=None"
-            )
-        return mat.shape[0], mat, mu, C
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-        raise ValueError(
-            f"Received an invalid value for `dim`: expected a positive integer. Received: dim={dim!r}"
-        )
-    if mat is not None and mat.shape[0] != dim:
-        raise ValueError(
-            f"Received mismatched dimensions: `dim`={dim} but `A` has shape {mat.shape}; "
-            "they must agree."
-        )
-    return int(dim), mat, mu, C
-
-
-def log_partition(theta, dim=None, A=None):
-    """Exact log-partition ``log Z(θ)`` of ``exp(−Σ θ_r (xᵀAx)^r)`` on R^N (seed 001, eq. 15).
-
-    ``log Z = −½ log det A + (N/2) log π − log Γ(N/2) + log ∫_0^∞ ρ^(N/2−1) e^(−Σ θ_r ρ^r) dρ``.
-
-    Args:
-        theta: couplings ``(θ_1, ..., θ_R)``, all > 0.
-        dim: the dimension N; may be omitted when ``A`` is given.
-        A: symmetric positive-definite ``(N, N)`` matrix. Defaults to the identity.
-
-    Returns:
-        ``log Z`` as a Python float.
-
-    Example:
-        >>> round(log_partition([0.5], dim=2), 12)  # Gaussian: (N/2) log(π/θ) = log 2π
-        1.837877066409
-    """
-    theta = _as_theta(theta)
-    n, _, mu, _ = _check_dim(dim, A)
-    logdet = 0.0 if mu is None else float(np.sum(np.log(mu)))
-    return (
-        -0.5 * logdet
-        + 0.5 * n * math.log(math.pi)
-        - math.lgamma(0.5 * n)
-        + log_radial_integral(theta, 0.5 * n)
-    )
-
-
-def radial_moment(theta, dim, k):
-    """``E[ρ^k]`` for ``ρ = xᵀAx`` under the family: a ratio of radial integrals (exact).
-
-    Args:
-        theta: couplings, all > 0.
-        dim: the dimension N.
-        k: the moment order, a real number > −N/2 (need not be an integer).
-
-    Returns:
-        ``E[ρ^k]`` as a Python float (independent of A).
-
-    Example:
-        >>> round(radial_moment([0.5], 3, 1), 12)  # Gaussian: E|x|² = N/(2θ) = 3
-        3.0
-    """
-    theta = _as_theta(theta)
-    n, _, _, _ = _check_dim(dim, None)
-    a = 0.5 * n
-    if not np.isfinite(k) or a + k <= 0:
-        raise ValueError(
-            f"Received an invalid value for `k`: expected a real number > -dim/2 = {-a}. "
-            f"Received: k={k!r}"
-        )
-    return math.exp(_log_integral_ratio(theta, a, float(k)))
-
-
-def _log_integral_ratio(theta, a, k):
-    """``log I(a + k) − log I(a)`` without subtracting the two large peak values f0: both
-    quadratures are referred to the first peak (f is stationary there, so this is exact)."""
-    q0 = _RadialQuadrature(theta, a)
-    q1 = _RadialQuadrature(theta, a + k)
-    delta = q1.u0 - q0.u0
-    df0 = a * delta + k * q1.u0 - float(np.sum(q0.c * np.expm1(q0.powers * delta)))
-    return df0 + math.log(q1.h / q0.h) + q1.log_sum - q0.log_sum
-
-
 class RadialExponentialFamily(tfp.distributions.Distribution):
     """``P(x; θ) = exp(−Σ_{r=1}^R θ_r (xᵀAx)^r) / Z(θ)`` on R^N, with exact sampling.
 
-    The family of seed 001 (Gong & Xia, "Interpreting FCDNNs via RG on exponential family",
-    eq. 12–16). The whitening ``x = C M^(−1/2) y`` of eq. 17–24 makes the density depend on
+    The family of Gong & Xia, "Interpreting FCDNNs via RG on exponential family", eq. 12–16. The whitening ``x = C M^(−1/2) y`` of eq. 17–24 makes the density depend on
     ``ρ = |y|² = xᵀAx`` only, so a draw is an exact 1-D inverse-CDF draw of ρ (density
     ``∝ ρ^(N/2−1) e^(−Σ θ_r ρ^r)``) times a uniform direction, mapped back to x.
 
@@ -409,7 +103,7 @@ class RadialExponentialFamily(tfp.distributions.Distribution):
 
     #### References
 
-    Gong & Xia, "Interpreting FCDNNs via RG on exponential family" (seed 001), §3.1.
+    Gong & Xia, "Interpreting FCDNNs via RG on exponential family", §3.1; docs/exponential_family.md.
     """
 
     def __init__(
@@ -423,24 +117,14 @@ class RadialExponentialFamily(tfp.distributions.Distribution):
         name="RadialExponentialFamily",
     ):
         parameters = dict(locals())
-        theta_np = _as_theta(theta)
-        n, mat, mu, C = _check_dim(dim, A)
+        theta_np = as_theta(theta)
+        n, mat, mu, C = check_dim(dim, A)
         self._theta_np = theta_np
         self._dim = n
         self._A_np = mat
-        self._logdet = 0.0 if mu is None else float(np.sum(np.log(mu)))
-        if mat is None:
-            self._W_np = self._W_inv_np = None
-        else:
-            self._W_np = np.sqrt(mu)[:, None] * C.T
-            self._W_inv_np = C / np.sqrt(mu)[None, :]
-        self._quad = _RadialQuadrature(theta_np, 0.5 * n)
-        self._log_partition = (
-            -0.5 * self._logdet
-            + 0.5 * n * math.log(math.pi)
-            - math.lgamma(0.5 * n)
-            + self._quad.log_integral
-        )
+        self._W_np, self._W_inv_np = (None, None) if mat is None else whitening_matrices(mu, C)
+        self._quad = RadialQuadrature(theta_np, 0.5 * n)
+        self._log_partition = log_partition_from(n, mu, self._quad.log_integral)
         self._build_cdf_table()
         with tf.name_scope(name) as scope:
             self._theta = tf.constant(theta_np, dtype=tf.float64, name="theta")

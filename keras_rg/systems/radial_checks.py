@@ -1,0 +1,98 @@
+"""Argument checks of the radial exponential family: couplings θ, the matrix A and the dimension N.
+
+Shared by :mod:`keras_rg.systems.radial_quadrature`, :mod:`keras_rg.systems.exponential_family`,
+:mod:`keras_rg.systems.canonical_rg`, :mod:`keras_rg.systems.coupling_fit` and
+:mod:`keras_rg.systems.cumulants` (the family is described in docs/exponential_family.md).
+"""
+
+import numpy as np
+
+from keras_rg.arguments import check_int
+
+__all__ = ["as_spd", "as_theta", "check_dim"]
+
+
+def as_theta(theta, name="theta", positive=True):
+    """Checks couplings θ: a non-empty 1-D finite float vector, every θ_r > 0 (``positive``) or at
+    least a normalisable set (highest non-zero coupling > 0); returns it as float64."""
+    try:
+        arr = np.asarray(theta, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"Received an invalid value for `{name}`: expected a 1-D sequence of floats. "
+            f"Received: {name}={theta!r}"
+        ) from None
+    arr = np.atleast_1d(arr)
+    if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)):
+        raise ValueError(
+            f"Received an invalid value for `{name}`: expected a non-empty 1-D vector of finite "
+            f"floats. Received: {name}={theta!r}"
+        )
+    if positive and np.any(arr <= 0):
+        raise ValueError(
+            f"Received an invalid value for `{name}`: expected every coupling θ_r > 0. "
+            f"Received: {name}={arr.tolist()}"
+        )
+    nz = np.flatnonzero(arr)
+    if nz.size == 0 or arr[nz[-1]] <= 0:
+        raise ValueError(
+            f"Received an invalid value for `{name}`: the highest non-zero coupling must be > 0 "
+            f"for exp(-Σ θ_r ρ^r) to be integrable. Received: {name}={arr.tolist()}"
+        )
+    return arr
+
+
+def as_spd(A, name="A"):
+    """Checks a symmetric positive-definite matrix; returns ``(A, eigenvalues, eigenvectors)``."""
+    try:
+        mat = np.asarray(A, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"Received an invalid value for `{name}`: expected a square matrix of floats. "
+            f"Received: {name}={A!r}"
+        ) from None
+    if mat.ndim != 2 or mat.shape[0] != mat.shape[1] or mat.shape[0] == 0:
+        raise ValueError(
+            f"Received an invalid value for `{name}`: expected a square (N, N) matrix. "
+            f"Received: {name} of shape {mat.shape}"
+        )
+    if not np.all(np.isfinite(mat)):
+        raise ValueError(
+            f"Received an invalid value for `{name}`: expected finite entries. Received: {name}={A!r}"
+        )
+    scale = max(np.max(np.abs(mat)), np.finfo(np.float64).tiny)
+    if np.max(np.abs(mat - mat.T)) > 1e-10 * scale:
+        raise ValueError(
+            f"Received an invalid value for `{name}`: expected a symmetric positive-definite "
+            f"matrix; it is not symmetric (max |A - Aᵀ| = {np.max(np.abs(mat - mat.T)):.3g})."
+        )
+    mat = 0.5 * (mat + mat.T)
+    mu, C = np.linalg.eigh(mat)
+    if mu[0] <= 1e-13 * mu[-1] or mu[0] <= 0:
+        raise ValueError(
+            f"Received an invalid value for `{name}`: expected a symmetric positive-definite "
+            f"matrix; its smallest eigenvalue is {mu[0]:.3g}."
+        )
+    return mat, mu, C
+
+
+def check_dim(dim, A):
+    """Checks the dimension N against ``A``; returns ``(N, A, eigenvalues, eigenvectors)`` (the
+    last three None when ``A`` is None: the identity)."""
+    mat = mu = C = None
+    if A is not None:
+        mat, mu, C = as_spd(A)
+    if dim is None:
+        if mat is None:
+            raise ValueError(
+                "Received an invalid value for `dim`: expected a positive integer when `A` is "
+                "not given. Received: dim=None"
+            )
+        return mat.shape[0], mat, mu, C
+    dim = check_int("dim", dim)
+    if mat is not None and mat.shape[0] != dim:
+        raise ValueError(
+            f"Received mismatched dimensions: `dim`={dim} but `A` has shape {mat.shape}; "
+            "they must agree."
+        )
+    return int(dim), mat, mu, C
