@@ -1,6 +1,7 @@
 """RG-guided training in `model.fit`: attach `RGFlow` to an existing Keras model, print the flow.
 
-Seed 000 (Liaw) proposes the step θ ← θ − η∇L − εβ(θ) with β(W) = (α−1)W, β(b) = −αb (Theorem 2).
+S. Liaw ("A Renormalization Group Framework for Scale-Invariant Feature Learning in Deep Neural
+Networks") proposes the step θ ← θ − η∇L − εβ(θ) with β(W) = (α−1)W, β(b) = −αb (Theorem 2).
 This script takes a conv net built as usual (our scale-covariant layers mixed with plain Keras
 layers), prints what the RG step will do to each variable before training (fixed points, marginal
 variables, contracting or expanding factors; Definition 2), trains it on the built-in multi-scale
@@ -8,7 +9,7 @@ signals with the `RGFlow` callback, prints the per-epoch diagnostics that the ca
 the training logs (per-layer and total ‖β(θ)‖, ε), and compares ε = 0, the paper's direction
 and the reverse direction. The fused path, `RGOptimizer.for_model(model, Adam(...), ...)`, gives the
 same trajectory inside the train step (use it with small batches, steps_per_execution or
-tf.distribute).
+tf.distribute). Details: docs/rg_flow.md; choosing ε: docs/guide.md.
 
 Run:  python examples/rg_flow.py [--quick]
 """

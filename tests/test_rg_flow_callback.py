@@ -262,8 +262,24 @@ def test_example_runs_quick():
         env=env,
     )
     assert out.returncode == 0, out.stderr[-2000:]
+    # The report printed before training: every row's c and factor are the closed forms
+    # c_W = α − 1, c_b = −α and f = 1 − εc with ε = 1e-3 (the paper's β and sign).
+    before = out.stdout.split("After training")[0]
+    rows = [line.split() for line in before.splitlines() if line.split()[:1]
+            and line.split()[0].endswith(("/kernel", "/bias"))]  # fmt: skip
+    alphas = {"conv_a05": 0.5, "conv_a10": 1.0, "plain_dense": 1.0, "head_a20": 2.0}
+    assert len(rows) == 2 * len(alphas)
+    for variable, alpha, c, norm, _, factor, stability in rows:
+        layer, role = variable.split("/")[-2:]
+        expected_c = alphas[layer] - 1.0 if role == "kernel" else -alphas[layer]
+        assert float(alpha) == alphas[layer]
+        assert float(c) == expected_c
+        if variable == "conv_a05/bias":  # initialised to ones (8 filters): ‖β(b)‖ = α·√8
+            assert float(norm) == pytest.approx(0.5 * np.sqrt(8), rel=1e-3)
+        assert float(factor) == pytest.approx(1.0 - 1e-3 * expected_c, abs=1e-12)
+        assert stability == ("marginal" if expected_c == 0 else
+                             "expanding" if expected_c < 0 else "contracting")  # fmt: skip
     assert "rg_beta_norm" in out.stdout
-    assert "contracting" in out.stdout or "expanding" in out.stdout
 
 
 def test_nothing_selected_raises_at_train_begin():
@@ -293,3 +309,79 @@ def test_alpha_lists_skipped_weights_once():
         assert path in message
     assert "Embedding has no `kernel` or `bias`" in message
     assert {t.layer for t in flow.targets} == {"out"}
+
+
+def _trained(eps, strategy=None, policy="float32", weights=None, fused=False, initial_scale=None):
+    """Weights and optimizer steps after 2 epochs (8 steps) of SGD + the RG step on fixed data."""
+    x, y = _data(n=64)
+    keras.config.set_dtype_policy(policy)
+    try:
+
+        def build():
+            model = _model()
+            if weights is not None:
+                model.set_weights(weights)
+            sgd = keras.optimizers.SGD(0.05)
+            opt = RGOptimizer.for_model(model, sgd, eps, **SELECTION) if fused else sgd
+            if initial_scale is not None:
+                opt = keras.optimizers.LossScaleOptimizer(opt, initial_scale=initial_scale)
+            model.compile(optimizer=opt, loss="mse")
+            return model
+
+        if strategy is None:
+            model = build()
+        else:
+            with strategy.scope():
+                model = build()
+        callbacks = [] if fused else [RGFlow(eps, **SELECTION)]
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False, callbacks=callbacks)
+        weights = [np.asarray(v, dtype=np.float64) for v in model.trainable_variables]
+        return weights, int(np.asarray(model.optimizer.iterations.numpy()))
+    finally:
+        keras.config.set_dtype_policy("float32")
+
+
+def _max_gap(a, b):
+    return max(float(np.max(np.abs(u - v))) for u, v in zip(a, b, strict=True))
+
+
+def test_mirrored_training_matches_a_single_device_run(two_cpu_strategy):
+    """With real gradients, the callback under MirroredStrategy follows the single-device run."""
+    distributed, _ = _trained(0.05, two_cpu_strategy)
+    single, _ = _trained(0.05)
+    no_flow, _ = _trained(0.0)
+    # Gradients summed over 2 replicas instead of one batch: float32 reordering, ~1e-7 relative
+    # per step over 8 steps; 1e-5 leaves margin.
+    for a, b in zip(distributed, single, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # ...and the RG step ran on both replicas: it moves the weights far beyond that tolerance.
+    assert _max_gap(single, no_flow) > 1e-2
+
+
+def test_mixed_float16_training_matches_float32():
+    """Under mixed_float16 (float32 variables, float16 compute) the trajectory stays within the
+    float16 rounding of the float32 run; the RG step moves the weights far more than that gap.
+    The loss scale starts at 2^8 so that no step overflows and is skipped (next test)."""
+    start = [np.asarray(w) for w in _model().get_weights()]
+    reference, _ = _trained(0.05, weights=start)
+    mixed, steps = _trained(0.05, policy="mixed_float16", weights=start, initial_scale=2.0**8)
+    no_flow, _ = _trained(0.0, weights=start)
+    scale = max(float(np.max(np.abs(a))) for a in reference)
+    assert steps == 8
+    # float16 keeps 11 significant bits (4.9e-4 relative); 8 SGD steps on float16 gradients
+    # compound a few of them.
+    assert _max_gap(mixed, reference) <= 5e-3 * scale
+    assert _max_gap(reference, no_flow) > 20 * _max_gap(mixed, reference)
+
+
+def test_steps_skipped_by_loss_scaling_skip_the_rg_step():
+    """The default loss scale (2^15) overflows on the first step, which the LossScaleOptimizer
+    skips; RGFlow skips its RG step with it, so it follows RGOptimizer (whose step lives inside
+    the skipped update) instead of taking one RG step more."""
+    start = [np.asarray(w) for w in _model().get_weights()]
+    callback, steps = _trained(0.05, policy="mixed_float16", weights=start)
+    fused, fused_steps = _trained(0.05, policy="mixed_float16", weights=start, fused=True)
+    assert steps == fused_steps == 7  # one of 8 steps skipped
+    # The same float16 computations in the same order: the float32 margin of the fused test.
+    for a, b in zip(callback, fused, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

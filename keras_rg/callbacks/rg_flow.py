@@ -114,6 +114,8 @@ class RGFlow(keras.callbacks.Callback):
         self._step_fn = None
         self._norm_fn = None
         self._compiled_for = None
+        self._loss_scaled = False
+        self._last_iteration = None
 
     def on_train_begin(self, logs=None):
         self.targets = resolve_targets(
@@ -158,6 +160,10 @@ class RGFlow(keras.callbacks.Callback):
             )
         pairs = [(t.variable, t.beta) for t in self.targets]
         iterations = self.model.optimizer.iterations
+        # Under mixed_float16 a LossScaleOptimizer skips a step whose gradients overflow (and
+        # does not count it); the RG step is skipped with it, as RGOptimizer's is.
+        self._loss_scaled = isinstance(self.model.optimizer, keras.optimizers.LossScaleOptimizer)
+        self._last_iteration = int(iterations.numpy()) if self._loss_scaled else None
         # Betas compare by value (LinearBeta) or identity; the traced closures keep the old ones
         # alive, so the variable ids cannot be reused by other objects meanwhile.
         key = (id(iterations), tuple((id(v), b) for v, b in pairs))
@@ -182,6 +188,11 @@ class RGFlow(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if self._step_fn is None:
             return
+        if self._loss_scaled:  # one host read per step, only under loss scaling
+            iteration = int(self.model.optimizer.iterations.numpy())
+            if iteration == self._last_iteration:
+                return  # the loss-scale optimizer skipped this step (non-finite gradients)
+            self._last_iteration = iteration
         strategy = self.model.distribute_strategy
         if strategy is tf.distribute.get_strategy():
             self._step_fn()
