@@ -80,8 +80,10 @@ class RGFlow(keras.callbacks.Callback):
     Resuming: with ``keras.callbacks.BackupAndRestore(save_freq="epoch")`` or a
     ``ModelCheckpoint`` + ``load_model`` at an epoch boundary, an interrupted run continues bit
     for bit, whatever the order of the callbacks. With ``save_freq=<batches>`` Keras 3 replays the
-    interrupted epoch from its first batch on the restored weights, so the run is not bit-exact
-    (docs/rg_flow.md, "Resuming").
+    interrupted epoch from its first batch on the restored weights, so the run is not bit-exact.
+    Callbacks run in list order: a callback that saves after a batch must come after ``RGFlow``
+    to see that batch's RG step (``RGOptimizer`` has no such order). tests/test_resume.py checks
+    each case; docs/rg_flow.md, "Resuming", explains them.
 
     Reference: S. Liaw, "A Renormalization Group Framework for Scale-Invariant Feature Learning in
     Deep Neural Networks", Theorem 2, Definition 2 and the RG-guided training procedure.
