@@ -7,7 +7,7 @@ pure-Python loop gives the scale at L = 64, one chain. Target (issue 7): >= 10x 
 64 chains of L = 256. Writes JSON (``--out``); ``--quick`` is a fast smoke run; ``--threads``
 sets TensorFlow's thread count (NumPy's reference is single-threaded either way).
 
-Run: python benchmarks/bench_ising.py [--quick] [--threads N] [--out PATH]
+Run: python benchmarks/bench_ising.py [--quick] [--threads N] [--out PATH] [--overwrite]
 """
 
 import argparse
@@ -19,6 +19,8 @@ import random
 import statistics
 import sys
 import time
+
+from _runner import add_output_arguments, output_path, verdict
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -66,10 +68,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0 = all)")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument(
-        "--out", default=os.path.join(os.path.dirname(__file__), "results", "bench_ising.json")
-    )
+    add_output_arguments(parser)
     args = parser.parse_args(argv)
+    out_path = output_path("ising", args)
 
     import numpy as np
     import tensorflow as tf
@@ -109,6 +110,8 @@ def main(argv=None):
                     x, coupling, n, g
                 )
             rates = {name: [] for name in impls}
+            for fn in impls.values():  # warm every variant up (caches, allocations) untimed
+                fn()
             for _ in range(repeats):  # interleaved
                 for name, fn in impls.items():
                     start = time.perf_counter()
@@ -144,7 +147,8 @@ def main(argv=None):
             ratios.append({"L": row["L"], "chains": row["chains"], "ratio": ratio})
     target = next((r["ratio"] for r in ratios if r["L"] == 256 and r["chains"] == 64), None)
     if target is not None:
-        print(f"target: keras_rg / numpy at 64 chains of L = 256 = {target:.1f} (goal >= 10)")
+        judged = verdict(target >= 10, repeats)
+        print(f"{judged}: keras_rg / numpy at 64 chains of L = 256 = {target:.1f} (goal >= 10)")
     result = {
         "benchmark": "ising checkerboard Metropolis spin updates per second",
         "quick": args.quick,
@@ -158,10 +162,9 @@ def main(argv=None):
         "rows": rows,
         "ratios": ratios,
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
+    with open(out_path, "w") as f:
         json.dump(result, f, indent=2)
-    print(f"wrote {args.out}")
+    print(f"wrote {out_path}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,10 @@ the weights: the limit). Per-epoch time of a 4×256 scale-covariant MLP and a 1-
 conv net, batch 64 and 512. Variants are interleaved in a shuffled order, repeated, and reported as
 medians and ratios (absolute times on a shared machine are noise).
 
-Run:  python benchmarks/bench_rg_flow.py [--quick] [--repeats N] [--out PATH]
+Run:  python benchmarks/bench_rg_flow.py [--quick] [--repeats N] [--out PATH] [--overwrite]
+
+A full run replaces benchmarks/results/bench_rg_flow.json only with --overwrite; --quick writes to
+benchmarks/results/quick/ and gives no verdict (benchmarks/_runner.py).
 """
 
 import argparse
@@ -20,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from _runner import add_output_arguments, output_path, verdict  # noqa: E402
 
 from keras_rg.callbacks.rg_flow import RGFlow  # noqa: E402
 from keras_rg.layers import ScaleCovariantConv1D, ScaleCovariantDense  # noqa: E402
@@ -134,7 +138,7 @@ def run_case(name, batch, steps, repeats, rng):
     }
 
 
-def check_targets(results):
+def check_targets(results, repeats):
     verdicts = {}
     for label, (num, den, limit, batch) in TARGETS.items():
         ratios = [
@@ -142,7 +146,8 @@ def check_targets(results):
             for r in results
             if batch is None or r["batch"] == batch
         ]
-        verdicts[label] = {"ratios": ratios, "met": all(x <= limit for x in ratios)}
+        met = all(x <= limit for x in ratios)
+        verdicts[label] = {"ratios": ratios, "met": met, "verdict": verdict(met, repeats)}
     return verdicts
 
 
@@ -150,10 +155,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a fast smoke run")
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument(
-        "--out", default=os.path.join(os.path.dirname(__file__), "results", "bench_rg_flow.json")
-    )
+    add_output_arguments(parser)
     args = parser.parse_args()
+    path = output_path("rg_flow", args)
     repeats = args.repeats or (2 if args.quick else 21)
     steps = {64: 8, 512: 4} if args.quick else {64: 64, 512: 16}
     rng = random.Random(0)
@@ -177,13 +181,10 @@ def main():
             + " ".join(f"{r['ratio_to_plain'][v]:9.3f}" for v in VARIANTS)
             + f"  {r['fused_to_adamw']:11.3f}"
         )
-    verdicts = check_targets(results)
+    verdicts = check_targets(results, repeats)
     print()
     for label, v in verdicts.items():
-        print(
-            f"{'met   ' if v['met'] else 'MISSED'} {label}: "
-            + ", ".join(f"{x:.3f}" for x in v["ratios"])
-        )
+        print(f"{v['verdict']:10s} {label}: " + ", ".join(f"{x:.3f}" for x in v["ratios"]))
     out = {
         "benchmark": "bench_rg_flow",
         "quick": args.quick,
@@ -200,10 +201,9 @@ def main():
         "results": results,
         "targets": verdicts,
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
+    with open(path, "w") as f:
         json.dump(out, f, indent=1)
-    print(f"\nwrote {args.out}")
+    print(f"\nwrote {path}")
 
 
 if __name__ == "__main__":

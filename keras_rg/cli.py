@@ -64,6 +64,24 @@ def _benchmarks_dir():
     return None
 
 
+def _bench_output(folder, name, args):
+    """The ``--out`` for one script, and an error message when it would replace a recorded
+    result without ``--overwrite``."""
+    if args.output:
+        out = os.path.join(os.path.abspath(args.output), f"bench_{name}.json")
+    elif args.quick:  # scratch results, ignored by git
+        out = os.path.join(folder, "results", "quick", f"bench_{name}.json")
+    else:
+        out = os.path.join(folder, "results", f"bench_{name}.json")
+    scratch = not args.output and args.quick
+    if os.path.exists(out) and not (scratch or args.overwrite):
+        return out, (
+            f"{out} exists (recorded results); pass --overwrite to replace it, or --output DIR "
+            "to write elsewhere"
+        )
+    return out, None
+
+
 def _cmd_bench(args):
     import glob
     import subprocess
@@ -82,10 +100,25 @@ def _cmd_bench(args):
                   file=sys.stderr)  # fmt: skip
             return 2
         scripts = [p for p, n in zip(scripts, names, strict=True) if n in args.only]
+        names = [n for n in names if n in args.only]
+    outputs = [_bench_output(folder, name, args) for name in names]
+    refused = [message for _, message in outputs if message]
+    if refused:  # checked for every script before any runs: no time is spent on a refused run
+        for message in refused:
+            print(f"keras-rg: error: {message}", file=sys.stderr)
+        return 2
+    if args.quick:
+        print("Quick runs: smoke-sized, too few repeats for a verdict; results go to "
+              f"{os.path.dirname(outputs[0][0]) if outputs else ''} (the recorded full-run "
+              "results are not touched).")  # fmt: skip
     status = 0
-    for path in scripts:
+    for path, (out, _) in zip(scripts, outputs, strict=True):
         print(f"\n=== {os.path.basename(path)} ===", flush=True)
-        cmd = [sys.executable, path] + (["--quick"] if args.quick else [])
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        cmd = [sys.executable, path, "--out", out] + (["--quick"] if args.quick else [])
+        with open(path, encoding="utf-8") as f:
+            if "add_output_arguments" in f.read():  # scripts on the shared runner plumbing
+                cmd.append("--overwrite")  # (this command has already checked the target)
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
         proc = subprocess.run(cmd, env=env, stderr=subprocess.PIPE, text=True)
         if proc.returncode != 0:
@@ -145,9 +178,10 @@ def build_parser():
 
     validate = sub.add_parser(
         "validate",
-        help="run one check per claim of the two seeds and write a report",
-        description="Runs one simulation check per claim of the two seeds (seed 000: Liaw; "
-        "seed 001: Gong & Xia) and writes report.md, a self-contained report.html and "
+        help="run one check per claim of the two papers and write a report",
+        description='Runs one simulation check per claim of the two papers (Liaw, "A '
+        "Renormalization Group Framework for Scale-Invariant Feature Learning in Deep Neural "
+        'Networks"; Gong & Xia, "Interpreting FCDNNs via RG on exponential family") and writes report.md, a self-contained report.html and '
         "report.json into the output folder, then prints the verdict table. Checks: "
         + ", ".join(CHECKS)
         + ".",
@@ -186,9 +220,18 @@ def build_parser():
         "bench",
         help="run the benchmark scripts and print their ratio tables",
         description="Runs benchmarks/bench_*.py (from a checkout) one after another; each times "
-        "keras_rg against its anchor in one process, prints a ratio table and writes JSON.",
+        "keras_rg against its anchor in one process (every variant warmed up first), prints a "
+        "ratio table and writes JSON. Full runs write benchmarks/results/ and never replace a "
+        "recorded result there without --overwrite; --quick runs write "
+        "benchmarks/results/quick/ and give no verdicts (too few repeats).",
     )
-    bench.add_argument("--quick", action="store_true", help="fast smoke-sized runs")
+    bench.add_argument(
+        "--quick", action="store_true", help="fast smoke-sized runs (no verdicts, scratch output)"
+    )
+    bench.add_argument(
+        "--output", default=None, help="write the JSON results into this folder instead"
+    )
+    bench.add_argument("--overwrite", action="store_true", help="replace existing result files")
     bench.add_argument(
         "--only",
         nargs="+",

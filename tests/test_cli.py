@@ -55,3 +55,64 @@ def test_bench_lists_and_rejects_unknown(capsys):
     assert main(["bench", "--only", "no_such_benchmark"]) == 2
     err = capsys.readouterr().err
     assert "unknown benchmark" in err and "rg_flow" in err and "langevin" in err
+
+
+BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
+
+
+def test_bench_never_replaces_recorded_results_unless_asked(capsys):
+    recorded = os.path.join(BENCHMARKS, "results", "bench_rg_flow.json")
+    before = open(recorded, "rb").read()
+    # Refused before any benchmark runs (this returns at once), and the file is untouched.
+    assert main(["bench", "--only", "rg_flow", "ising"]) == 2
+    err = capsys.readouterr().err
+    assert "bench_rg_flow.json exists" in err and "--overwrite" in err
+    assert "bench_ising.json exists" in err
+    assert open(recorded, "rb").read() == before
+
+
+def _runner():
+    sys.path.insert(0, BENCHMARKS)
+    try:
+        import _runner
+
+        return _runner
+    finally:
+        sys.path.remove(BENCHMARKS)
+
+
+def test_bench_runner_routes_quick_runs_and_refuses_to_overwrite(tmp_path):
+    import argparse
+
+    runner = _runner()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    runner.add_output_arguments(parser)
+    quick = runner.output_path("rg_flow", parser.parse_args(["--quick"]))
+    assert quick.parent == runner.QUICK_RESULTS  # scratch, ignored by git
+    with pytest.raises(SystemExit, match="bench_rg_flow.json exists.*--overwrite"):
+        runner.output_path("rg_flow", parser.parse_args([]))  # the recorded full-run file
+    mine = tmp_path / "r.json"
+    mine.write_text("{}")
+    with pytest.raises(SystemExit, match="exists"):
+        runner.output_path("x", parser.parse_args(["--out", str(mine)]))
+    assert runner.output_path("x", parser.parse_args(["--out", str(mine), "--overwrite"])) == mine
+
+
+def test_bench_runner_warms_up_and_judges_only_enough_repeats():
+    runner = _runner()
+    calls = []
+
+    def slow_first_call():
+        calls.append(None)
+        if len(calls) == 1:  # tracing/compilation on the first call
+            import time
+
+            time.sleep(0.2)
+
+    assert runner.median_seconds(slow_first_call, repeats=3) < 0.1  # the warm-up is not timed
+    assert len(calls) == 4
+    assert runner.MIN_REPEATS_FOR_VERDICT == 5
+    assert runner.verdict(False, 2) == "no verdict"  # a 2-repeat quick run judges nothing
+    assert runner.verdict(False, 5) == "MISSED"
+    assert runner.verdict(True, 21) == "met"
