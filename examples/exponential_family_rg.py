@@ -1,13 +1,14 @@
-"""Seed 001's experiment: do a trained network's feature couplings θ̃^t reach the RG fixed point θ*?
+"""Gong & Xia's experiment: do a trained network's feature couplings θ̃^t reach the RG fixed point θ*?
 
 Inputs are drawn exactly from P(x; θ) ∝ exp(−θ_1 |x|² − θ_2 |x|⁴). A teacher network W* gives
 feature targets; a student is trained by Langevin annealing with logarithmic cooling on
 ½‖F(W) − F(W*)‖² + τ‖W − W*‖² while a CouplingTracker fits θ̃^t (maximum likelihood in the same
 family) to its feature outputs. The canonical RG of the data has θ* = θ for Z(λ) = λ² (the
 partition-function-invariant choice). Theorem 3.1 claims θ̃^t → θ*. This script prints θ̃^t beside
-θ̃(W*) (where training actually leads) and θ*, and the verdicts as measured.
+θ̃(W*) (where training actually leads) and θ*, and the verdicts as measured. Paper: Gong & Xia,
+"Interpreting FCDNNs via RG on exponential family" (Theorem 3.1); page: docs/exponential_family.md.
 
-    python examples/exponential_family_rg.py            # ~1 minute on 2 cores
+    python examples/exponential_family_rg.py            # about 30 s on 2 shared cores
     python examples/exponential_family_rg.py --quick    # a few seconds
     python examples/exponential_family_rg.py --plot couplings.png
 """

@@ -2,9 +2,12 @@
 
 Importing ``keras_rg`` registers every public layer, activation, optimizer, schedule and callback
 with Keras (package ``"keras_rg"``), so ``keras.models.load_model`` restores models that use them
-without ``custom_objects``.
+without ``custom_objects``. The heavier top-level subpackages (``keras_rg.validate``,
+``keras_rg.plotting``, ``keras_rg.experiments``, ...) load on first attribute access, so
+``keras_rg.validate.run_validation`` works after a plain ``import keras_rg``. Pages: docs/index.md.
 """
 
+import importlib
 import os
 import sys
 
@@ -47,6 +50,14 @@ from keras_rg.schedules import (  # noqa: E402
 )
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """Loads a submodule on first access (``keras_rg.validate``, ``keras_rg.plotting``, ...)."""
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ConstantTemperature",

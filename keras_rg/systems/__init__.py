@@ -7,6 +7,8 @@ The radial family is split by job: ``radial_checks`` (argument checks), ``radial
 ``canonical_rg`` (the flow and its fixed point), ``coupling_fit`` (maximum likelihood),
 ``cumulants`` (connected correlations)."""
 
+import importlib
+
 from keras_rg.systems import (
     canonical_rg,
     coupling_fit,
@@ -19,8 +21,14 @@ from keras_rg.systems import (
     signals,
 )
 
-# ``keras_rg.systems.teacher_student`` (the Theorem 3.1 experiment) trains with keras_rg's
-# callbacks, which import this package: import it by its full name.
+
+def __getattr__(name):
+    """Loads a submodule on first access: ``keras_rg.systems.teacher_student`` (the Theorem 3.1
+    experiment, which trains with keras_rg's callbacks and so cannot load with this package)."""
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "canonical_rg",
