@@ -1,4 +1,4 @@
-"""Canonical RG (seed 001, eq. 30–33): flow, fixed point, partition invariance, rescaled data."""
+"""Canonical RG (Gong & Xia, eq. 30–33): flow, fixed point, partition invariance, rescaled data."""
 
 import numpy as np
 import pytest

@@ -99,7 +99,7 @@ def test_fit_works_in_any_dimension(dim):
 
 def test_positive_domain_holds_couplings_at_zero_when_the_data_want_negative_ones():
     # Points uniform in the 3-ball have a flat radial weight up to a cliff at ρ = 1: the
-    # unconstrained (natural) fit takes θ_1 < 0, the family of seed 001 (θ_r >= 0) cannot.
+    # unconstrained (natural) fit takes θ_1 < 0, the family of Gong & Xia (θ_r >= 0) cannot.
     rng = np.random.default_rng(0)
     rho = rng.uniform(0.0, 1.0, size=5000) ** (2 / 3)  # |x|² for x uniform in the 3-ball
     nat = fit_couplings(rho=rho, dim=3, order=2, domain="natural")

@@ -91,7 +91,7 @@ def test_zero_gradient_matches_closed_forms_and_numpy(direction, tmp_path):
             expected = expected - sign * e * beta(expected)
         # float32 updates, 12 steps, ≤ 3 roundings of 2^-24 each: ≤ 2.2e-6 relative.
         np.testing.assert_allclose(var.numpy(), expected, rtol=2.2e-6)
-    # The linear ones also equal the closed form of DESIGN §2.3 for constant ε (first 5 steps).
+    # The linear ones also equal the closed form (docs/rg_flow.md, "Signs") for constant ε (first 5 steps).
     c_w, c_b = beta_coefficients(0.5)
     five = closed_form_flow(w0[("a05", "bias")], c_b, 0.05, 5, direction)
     np.testing.assert_allclose(

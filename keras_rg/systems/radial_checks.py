@@ -7,22 +7,29 @@ Shared by :mod:`keras_rg.systems.radial_quadrature`, :mod:`keras_rg.systems.expo
 
 import numpy as np
 
-from keras_rg.arguments import check_int
+from keras_rg.arguments import check_int, invalid_type
 
 __all__ = ["as_spd", "as_theta", "check_dim"]
+
+
+def _float_array(name, value, expected):
+    """``value`` as a float64 array; TypeError unless its entries are real numbers (strings and
+    bools are not, even when NumPy could convert them)."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or not (
+        np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise invalid_type(name, expected, value)
+    return arr.astype(np.float64)
 
 
 def as_theta(theta, name="theta", positive=True):
     """Checks couplings θ: a non-empty 1-D finite float vector, every θ_r > 0 (``positive``) or at
     least a normalisable set (highest non-zero coupling > 0); returns it as float64."""
-    try:
-        arr = np.asarray(theta, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"Received an invalid value for `{name}`: expected a 1-D sequence of floats. "
-            f"Received: {name}={theta!r}"
-        ) from None
-    arr = np.atleast_1d(arr)
+    arr = np.atleast_1d(_float_array(name, theta, "a 1-D sequence of floats"))
     if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)):
         raise ValueError(
             f"Received an invalid value for `{name}`: expected a non-empty 1-D vector of finite "
@@ -44,13 +51,7 @@ def as_theta(theta, name="theta", positive=True):
 
 def as_spd(A, name="A"):
     """Checks a symmetric positive-definite matrix; returns ``(A, eigenvalues, eigenvectors)``."""
-    try:
-        mat = np.asarray(A, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"Received an invalid value for `{name}`: expected a square matrix of floats. "
-            f"Received: {name}={A!r}"
-        ) from None
+    mat = _float_array(name, A, "a square matrix of floats")
     if mat.ndim != 2 or mat.shape[0] != mat.shape[1] or mat.shape[0] == 0:
         raise ValueError(
             f"Received an invalid value for `{name}`: expected a square (N, N) matrix. "
