@@ -20,6 +20,10 @@ degree α³), ``"invariant_first"`` (an exactly invariant first layer, α = 0, t
 biases) and ``"local"`` (a locally invariant first layer: local scale over ``window``).
 """
 
+import dataclasses
+import math
+from collections.abc import Callable
+
 import keras
 import numpy as np
 
@@ -30,7 +34,12 @@ from keras_rg.layers import ScaleCovariantConv1D, ScaleCovariantConv2D, ScaleCov
 __all__ = [
     "BASELINES",
     "DESIGNS",
+    "ModelSpec",
     "amplitude_augment",
+    "baseline_specs",
+    "binomial_se",
+    "compare_with_strongest",
+    "fit_and_score",
     "build_baseline",
     "build_scale_covariant",
     "local_normalise",
@@ -166,3 +175,110 @@ def amplitude_augment(x, low=0.01, high=100.0, seed=0):
     x = np.asarray(x)
     factor = np.exp(rng.uniform(np.log(low), np.log(high), size=(len(x),) + (1,) * (x.ndim - 1)))
     return (x * factor).astype(x.dtype)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """A model to compare: ``build()`` makes it, ``preprocess`` is applied to every input it sees
+    (train and test), ``augment`` to the training inputs only."""
+
+    build: Callable
+    preprocess: Callable | None = None
+    augment: Callable | None = None
+
+
+def baseline_specs(input_shape, n_classes, window=17, seed=0):
+    """The five baselines of :data:`BASELINES` as :class:`ModelSpec` s (``window``: the local
+    normalisation's window, an int or one per spatial axis)."""
+    return {
+        "plain": ModelSpec(lambda: build_baseline(input_shape, n_classes)),
+        "bias_free": ModelSpec(
+            lambda: build_baseline(input_shape, n_classes, use_bias=False, name="bias_free")
+        ),
+        "rms_norm": ModelSpec(lambda: build_baseline(input_shape, n_classes), rms_normalise),
+        "local_norm": ModelSpec(
+            lambda: build_baseline(input_shape, n_classes), lambda x: local_normalise(x, window)
+        ),
+        "augmented": ModelSpec(
+            lambda: build_baseline(input_shape, n_classes),
+            augment=lambda x: amplitude_augment(x, seed=seed),
+        ),
+    }
+
+
+def fit_and_score(
+    spec,
+    train,
+    test,
+    *,
+    factors=(1.0, 0.01, 0.1, 10.0, 100.0),
+    gains=None,
+    epochs=15,
+    batch_size=64,
+    seed=0,
+    optimizer=None,
+    callbacks=(),
+    verbose=0,
+):
+    """Trains ``spec``'s model on ``train`` and scores it on ``test`` at each amplitude factor
+    and, if ``gains`` is given (an array broadcastable against the test inputs), under those
+    gains (key ``"envelope"``).
+
+    Returns:
+        ``(model, history, scores)``: ``scores`` maps ``"<factor>x"`` (and ``"envelope"``) to
+        test accuracy, plus ``"parameters"``.
+    """
+    (x, y), (xt, yt) = train, test
+    prep = spec.preprocess or (lambda v: v)
+    keras.utils.set_random_seed(seed)
+    model = spec.build()
+    model.compile(
+        optimizer=optimizer if optimizer is not None else keras.optimizers.Adam(3e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    x_fit = prep(spec.augment(x) if spec.augment is not None else x)
+    history = model.fit(x_fit, y, epochs=epochs, batch_size=batch_size, verbose=verbose,
+                        callbacks=list(callbacks))  # fmt: skip
+    scores = {f"{f:g}x": float(model.evaluate(prep(f * xt), yt, verbose=0)[1]) for f in factors}
+    if gains is not None:
+        scores["envelope"] = float(model.evaluate(prep(gains * xt), yt, verbose=0)[1])
+    scores["parameters"] = int(model.count_params())
+    return model, history, scores
+
+
+def binomial_se(p, n):
+    """Standard error of an accuracy ``p`` measured on ``n`` test samples (floored at 1/n)."""
+    return math.sqrt(max(p * (1 - p), 1.0 / n) / n)
+
+
+def compare_with_strongest(accuracy, n_test, model="scale_covariant"):
+    """``accuracy[model]`` against the strongest of the :data:`BASELINES` in ``accuracy``, on
+    amplitudes and on gain envelopes.
+
+    The strongest on amplitudes is the baseline with the best worst-case accuracy over the
+    amplitude factors (ties: the better one at 1x); on envelopes, the best under envelopes.
+    Gaps are given with their binomial standard error on ``n_test`` signals.
+    """
+    ours = accuracy[model]
+    others = {k: v for k, v in accuracy.items() if k in BASELINES}
+    amp = [k for k in ours if k.endswith("x")]
+
+    def worst(accs):
+        return min(accs[k] for k in amp)
+
+    strongest = max(others, key=lambda k: (worst(others[k]), others[k]["1x"]))
+    se = binomial_se
+    out = {
+        "strongest_on_amplitude": strongest,
+        "worst_amplitude_accuracy": {"ours": worst(ours), "strongest": worst(others[strongest])},
+        "in_distribution": {"ours": ours["1x"], "strongest": others[strongest]["1x"]},
+        "in_distribution_gap": ours["1x"] - others[strongest]["1x"],
+        "gap_se": float(np.hypot(se(ours["1x"], n_test), se(others[strongest]["1x"], n_test))),
+        "exactly_invariant": all(ours[k] == ours["1x"] for k in amp),
+    }
+    if "envelope" in ours:
+        best_env = max(others, key=lambda k: others[k]["envelope"])
+        out["strongest_on_envelope"] = best_env
+        out["envelope"] = {"ours": ours["envelope"], "strongest": others[best_env]["envelope"]}
+    return out
