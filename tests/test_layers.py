@@ -275,6 +275,7 @@ def test_homogeneous_bases_reduce_to_plain_layers(rng):
     x = rng.normal(size=(5, 4))
     layer = ScaleCovariantDense(3, activation=ScaleAware("relu", 0.5), scale=4.0,
                                 dtype="float64")  # fmt: skip
+    layer.build((None, 4))
     _randomise(layer, rng)
     w, b = layer.kernel.numpy(), layer.bias.numpy()
     np.testing.assert_allclose(layer(x).numpy(), np.maximum(x, 0) @ (4.0**0.5 * w) + b,
