@@ -14,7 +14,11 @@ accuracy over the factors 0.01, 0.1, 10, 100, and the accuracy under smooth gain
 log-gain a random sum of cosines of 0.5–1.5 cycles per series; 2-D: plane waves of 0.5–1.5 cycles
 per image side; log-std 1), never seen in training.
 
-Run:  python benchmarks/bench_scale.py [--quick] [--only signals ucr digits] [--out PATH]
+``--only search`` instead measures what costs the scale-covariant model accuracy on the signals
+(base activation, α, where the scale is taken, bias, window; one seed, the demo's sizes) and
+writes ``bench_scale_search.json``: the measurements behind the demo's default (docs/layers.md).
+
+Run:  python benchmarks/bench_scale.py [--quick] [--only signals ucr digits search] [--out PATH]
 """
 
 import argparse
@@ -109,12 +113,58 @@ def format_table(name, task):
     return "\n".join(lines)
 
 
+def _search_configs():
+    sc = models.build_scale_covariant
+    shape = (128, 1)
+    configs = {
+        "covariant tanh α=1 (adaptive, bias-free)": lambda: sc(shape, 4, "covariant", "tanh", 1.0),
+        "covariant tanh α=0.8 (old demo default)": lambda: sc(shape, 4, "covariant", "tanh", 0.8),
+        "covariant gelu α=1": lambda: sc(shape, 4, "covariant", "gelu", 1.0),
+        "covariant relu α=1 (= bias-free ReLU net)": lambda: sc(shape, 4, "covariant", "relu", 1.0),
+        "invariant first, linear base": lambda: sc(shape, 4, "invariant_first", "linear"),
+        "invariant first, tanh base, s0=1": lambda: sc(shape, 4, "invariant_first", "tanh"),
+        "invariant first, tanh base, s0=0.3": lambda: sc(
+            shape, 4, "invariant_first", "tanh", scale=0.3
+        ),
+    }
+    for w in (9, 13, 17, 33):
+        for base in ("linear", "tanh"):
+            configs[f"local, {base} base, window {w}"] = lambda w=w, base=base: sc(
+                shape, 4, "local", base, window=w
+            )
+    return configs
+
+
+def run_search(quick):
+    train, test = train_test_signals(400 if quick else 4000, 1000, seed=0)
+    gains = _gains(test[0], 7)
+    out = {}
+    for name, build in _search_configs().items():
+        _, _, scores = models.fit_and_score(models.ModelSpec(build), train, test, factors=FACTORS,
+                                            gains=gains, epochs=2 if quick else 15, seed=0)  # fmt: skip
+        out[name] = scores
+        print(f"| {name} | {scores['1x']:.3f} | {min(scores[f'{f:g}x'] for f in FACTORS):.3f} "
+              f"| {scores['envelope']:.3f} |", flush=True)  # fmt: skip
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 seed, few epochs (a smoke run)")
     parser.add_argument("--only", nargs="*", default=["signals", "ucr", "digits"])
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
+    if args.only == ["search"]:
+        print(
+            "| configuration | in distribution | worst 0.01x–100x | gain envelopes |\n|---|---|---|---|"
+        )
+        result = {"benchmark": "bench_scale_search", "quick": args.quick, "seed": 0,
+                  "n_train": 4000, "epochs": 15, "configs": run_search(args.quick)}  # fmt: skip
+        out = Path(args.out).with_name("bench_scale_search.json")
+        with open(out, "w") as f:
+            json.dump(result, f, indent=2)
+        print(f"wrote {out}")
+        return
     seeds = [0] if args.quick else [0, 1, 2]
     tasks = {}
     start = time.perf_counter()
