@@ -49,7 +49,7 @@ def _one_seed(seed, n_train, n_test, epochs):
 def comparison_runs(ctx):
     """``{seed: {model: {column: accuracy}}}`` for the context's seeds and sizes (cached)."""
     seeds = [ctx.seed + i for i in range(ctx.pick(2, 2, 3))]
-    sizes = (ctx.pick(256, 800, 4000), ctx.pick(256, 600, 2000), ctx.pick(2, 6, 15))
+    sizes = (ctx.pick(128, 800, 4000), ctx.pick(128, 600, 2000), ctx.pick(1, 6, 15))
     runs = {}
     for seed in seeds:
         key = (seed, *sizes)
