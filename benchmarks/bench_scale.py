@@ -120,7 +120,9 @@ def _search_configs():
         "covariant tanh α=1 (adaptive, bias-free)": lambda: sc(shape, 4, "covariant", "tanh", 1.0),
         "covariant tanh α=0.8 (old demo default)": lambda: sc(shape, 4, "covariant", "tanh", 0.8),
         "covariant gelu α=1": lambda: sc(shape, 4, "covariant", "gelu", 1.0),
-        "covariant relu α=1 (= bias-free ReLU net)": lambda: sc(shape, 4, "covariant", "relu", 1.0),
+        "covariant relu α=1 (ReLU also on the input)": lambda: sc(
+            shape, 4, "covariant", "relu", 1.0
+        ),
         "invariant first, linear base": lambda: sc(shape, 4, "invariant_first", "linear"),
         "invariant first, tanh base, s0=1": lambda: sc(shape, 4, "invariant_first", "tanh"),
         "invariant first, tanh base, s0=0.3": lambda: sc(
@@ -138,10 +140,13 @@ def _search_configs():
 def run_search(quick):
     train, test = train_test_signals(400 if quick else 4000, 1000, seed=0)
     gains = _gains(test[0], 7)
+    specs = {name: models.ModelSpec(build) for name, build in _search_configs().items()}
+    for name, spec in models.baseline_specs((128, 1), 4, window=17).items():
+        specs[f"baseline: {name}"] = spec
     out = {}
-    for name, build in _search_configs().items():
-        _, _, scores = models.fit_and_score(models.ModelSpec(build), train, test, factors=FACTORS,
-                                            gains=gains, epochs=2 if quick else 15, seed=0)  # fmt: skip
+    for name, spec in specs.items():
+        _, _, scores = models.fit_and_score(spec, train, test, factors=FACTORS, gains=gains,
+                                            epochs=2 if quick else 15, seed=0)  # fmt: skip
         out[name] = scores
         print(f"| {name} | {scores['1x']:.3f} | {min(scores[f'{f:g}x'] for f in FACTORS):.3f} "
               f"| {scores['envelope']:.3f} |", flush=True)  # fmt: skip
