@@ -125,7 +125,7 @@ def check_motivation_ood(ctx):
             "in-distribution accuracy within 3 SE of it; holds with caveat if it beats the plain "
             "net by > 3 SE and ties the strongest (within 3 SE): invariance helps, but no more "
             "than a one-line baseline; does not hold otherwise. SE: the larger of the over-seed "
-            "SE and the pooled binomial SE."
+            "SE and the pooled binomial SE"
         ),
         values={"accuracy": mean, "standard_error": se, "strongest_baseline": strongest,
                 "n_test_per_seed": n_test, "seeds": list(runs), "factors": list(FACTORS)},
