@@ -38,7 +38,11 @@ from keras_rg.callbacks import (  # noqa: E402
 )
 from keras_rg.fixed_points import fixed_point_report  # noqa: E402
 from keras_rg.flow import LinearBeta  # noqa: E402
-from keras_rg.layers import ScaleCovariantConv1D, ScaleCovariantDense  # noqa: E402
+from keras_rg.layers import (  # noqa: E402
+    ScaleCovariantConv1D,
+    ScaleCovariantConv2D,
+    ScaleCovariantDense,
+)
 from keras_rg.optimizers import LangevinAnnealing  # noqa: E402
 from keras_rg.rg_optimizer import RGOptimizer  # noqa: E402
 from keras_rg.schedules import (  # noqa: E402
@@ -77,6 +81,7 @@ __all__ = [
     "RGOptimizer",
     "ScaleAware",
     "ScaleCovariantConv1D",
+    "ScaleCovariantConv2D",
     "ScaleCovariantDense",
     "activations",
     "callbacks",

@@ -1,4 +1,4 @@
-"""Scale-aware activations: ``σ_s(λx) = λ^α σ_{λs}(x)`` (seed 000, Definition 1).
+"""Scale-aware activations: ``σ_s(λx) = λ^α σ_{λs}(x)`` (Liaw, Definition 1).
 
 Every function ``σ_s(x) = s^(−α) g(s·x)`` satisfies Definition 1 for ANY base function ``g``:
 
@@ -12,44 +12,63 @@ against ``x`` (e.g. one scale per sample); when omitted the object's own ``scale
 also work anywhere Keras takes an activation (``keras.layers.Dense(8, activation=ScaleAware(...))``).
 
 Reference: S. Liaw, "A Renormalization Group Framework for Scale-Invariant Feature Learning in Deep
-Neural Networks" (seed 000), Definition 1.
+Neural Networks", Definition 1; docs/layers.md and docs/mathematics.md.
 """
 
-import math
+import sys
+import warnings
 
 import keras
 from keras import ops
 
-__all__ = ["PowerLaw", "ScaleAware", "validate_positive", "validate_alpha"]
+from keras_rg.arguments import check_positive
+
+__all__ = [
+    "HOMOGENEOUS_BASES",
+    "PowerLaw",
+    "ScaleAware",
+    "is_positively_homogeneous",
+    "validate_alpha",
+    "validate_positive",
+]
+
+
+def _warn_deprecated(old, new):
+    # Users are warned; keras_rg's own remaining call sites (flow, fixed_points) are being moved
+    # to keras_rg.arguments and are not, so the library's tests stay warning-free meanwhile.
+    caller = sys._getframe(2).f_globals.get("__name__", "")
+    if caller != "keras_rg" and not caller.startswith("keras_rg."):
+        warnings.warn(
+            f"keras_rg.activations.{old} is deprecated and will be removed in the next release; "
+            f"use keras_rg.arguments.{new}.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
 
 
 def validate_positive(name, value, *, allow_zero=False):
-    """Returns ``value`` as a float after checking that it is finite and > 0 (or >= 0).
-
-    Raises:
-        TypeError: ``value`` is not a real number.
-        ValueError: ``value`` is not finite or not positive.
-    """
-    accepted = "a finite float >= 0" if allow_zero else "a finite float > 0"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:
-            value = float(value)  # numpy scalars, 0-d arrays
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"Received an invalid type for `{name}`: expected {accepted}. "
-                f"Received: {name}={value!r} of type {type(value).__name__}"
-            ) from None
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected {accepted}. Received: {name}={value}"
-        )
-    return value
+    """Deprecated alias of :func:`keras_rg.arguments.check_positive` (removed in the next release)."""
+    _warn_deprecated("validate_positive", "check_positive")
+    return check_positive(name, value, allow_zero=allow_zero)
 
 
 def validate_alpha(alpha):
-    """Checks the scaling exponent ``alpha`` (a finite float > 0)."""
-    return validate_positive("alpha", alpha)
+    """Deprecated alias of ``check_positive("alpha", alpha)`` (removed in the next release)."""
+    _warn_deprecated("validate_alpha", "check_positive('alpha', alpha)")
+    return check_positive("alpha", alpha)
+
+
+# Bases g with g(λx) = λ g(x) for λ > 0: with them σ_s(x) = s^(1−α) g(x), so the scale is only a
+# constant factor (fixed, trainable) or a power of the input's RMS (adaptive).
+HOMOGENEOUS_BASES = ("relu", "leaky_relu", "linear")
+
+
+def is_positively_homogeneous(base):
+    """Whether the base activation ``base`` (name or callable) is relu, leaky_relu or linear,
+    i.e. positively homogeneous of degree 1, so that ``σ_s(x) = s^(1−α) g(x)``."""
+    if isinstance(base, str):
+        return base in HOMOGENEOUS_BASES
+    return any(base is keras.activations.get(name) for name in HOMOGENEOUS_BASES)
 
 
 def _resolve_base(base):
@@ -95,7 +114,7 @@ def _as_dtype(value, dtype):
 class ScaleAware:
     """Scale-aware activation ``σ_s(x) = s^(−α) · g(s·x)`` for any base activation ``g``.
 
-    Satisfies Definition 1 of seed 000 exactly, ``σ_s(λx) = λ^α σ_{λs}(x)`` for all λ > 0.
+    Satisfies Definition 1 of Liaw (see docs/layers.md) exactly, ``σ_s(λx) = λ^α σ_{λs}(x)`` for all λ > 0.
     When ``g`` is positively homogeneous of degree k (relu, leaky_relu) this is ``s^(k−α) g(x)``.
 
     Args:
@@ -103,7 +122,9 @@ class ScaleAware:
             must be a Keras activation or registered with
             ``keras.saving.register_keras_serializable`` for the model to be saved. Defaults to
             ``"tanh"``.
-        alpha: scaling exponent α, a finite float > 0. Defaults to 1.0.
+        alpha: scaling exponent α, a finite float >= 0. Defaults to 1.0. α = 0 gives
+            ``σ_s(x) = g(s·x)``: in a layer's adaptive or local scale mode the layer is then
+            scale INVARIANT (degree 0), so a plain layer with biases may follow it.
         scale: the scale s used when the call gives none, a finite float > 0. Defaults to 1.0.
 
     Example:
@@ -114,12 +135,12 @@ class ScaleAware:
         >>> bool(keras.ops.all(keras.ops.abs(lhs - rhs) < 1e-6))
         True
 
-    Reference: seed 000 (Liaw), Definition 1.
+    Reference: Liaw, "A Renormalization Group Framework for Scale-Invariant Feature Learning in Deep Neural Networks", Definition 1.
     """
 
     def __init__(self, base="tanh", alpha=1.0, scale=1.0):
-        self.alpha = validate_alpha(alpha)
-        self.scale = validate_positive("scale", scale)
+        self.alpha = check_positive("alpha", alpha, allow_zero=True)
+        self.scale = check_positive("scale", scale)
         self._fn = _resolve_base(base)
         self.base = base if isinstance(base, str) else self._fn
 
@@ -148,7 +169,7 @@ class ScaleAware:
 class PowerLaw:
     """Scale-free power law ``σ(x) = sign(x)·|x|^α``.
 
-    Satisfies Definition 1 of seed 000 with no scale: ``σ(λx) = λ^α σ(x)`` for all λ > 0, so
+    Satisfies Definition 1 of Liaw (see docs/layers.md) with no scale: ``σ(λx) = λ^α σ(x)`` for all λ > 0, so
     ``σ_s = σ`` for every s (the ``scale`` argument is accepted and ignored).
     The derivative ``α|x|^(α−1)`` is used away from 0. At x = 0 the gradient is finite by
     convention: 1 for α = 1 (the identity), and 0 otherwise (the true value for α > 1; for
@@ -163,11 +184,11 @@ class PowerLaw:
         >>> [round(float(v), 4) for v in sigma(keras.ops.convert_to_tensor([-4.0, 0.0, 9.0]))]
         [-2.0, 0.0, 3.0]
 
-    Reference: seed 000 (Liaw), Definition 1.
+    Reference: Liaw, "A Renormalization Group Framework for Scale-Invariant Feature Learning in Deep Neural Networks", Definition 1.
     """
 
     def __init__(self, alpha=1.0):
-        self.alpha = validate_alpha(alpha)
+        self.alpha = check_positive("alpha", alpha)
         self.scale = 1.0
 
     def __call__(self, x, scale=None):

@@ -12,7 +12,7 @@ __all__ = ["main"]
 
 
 def _cmd_demo(args):
-    from keras_rg.demo import format_summary, format_table, run_demo
+    from keras_rg.demo import format_summary, format_table, format_verdict, run_demo
 
     print(
         f"keras-rg demo: {args.epochs} epochs per model on built-in signals "
@@ -26,8 +26,12 @@ def _cmd_demo(args):
         n_test=args.n_test,
         verbose=args.verbose,
     )
-    print("\nTest accuracy at the training amplitudes (1x, in [0.5, 2]) and out of range:")
+    print(
+        "\nTest accuracy at the training amplitudes (1x, in [0.5, 2]), out of range and under "
+        "gain envelopes:"
+    )
     print(format_table(result))
+    print("\n" + format_verdict(result))
     print(
         "\nScale-covariant run (LangevinAnnealing + RGFlow + LayerInformation + CouplingTracker):"
     )

@@ -104,7 +104,9 @@ def test_callable_base_must_be_registered_to_save(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [
-        ({"alpha": 0.0}, ValueError, r"`alpha`.*> 0.*alpha=0.0"),
+        ({"alpha": -1e-9}, ValueError, r"`alpha`.*>= 0"),
+        ({"scale": "2"}, TypeError, r"`scale`.*'2'"),
+        ({"alpha": True}, TypeError, r"`alpha`"),
         ({"alpha": -1}, ValueError, r"`alpha`.*alpha=-1"),
         ({"alpha": float("nan")}, ValueError, r"`alpha`.*alpha=nan"),
         ({"alpha": float("inf")}, ValueError, r"`alpha`.*alpha=inf"),
@@ -117,6 +119,34 @@ def test_callable_base_must_be_registered_to_save(tmp_path):
 def test_bad_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         ScaleAware(**kwargs)
+
+
+def test_alpha_zero_is_invariant_and_power_law_needs_positive_alpha():
+    sigma = ScaleAware("tanh", alpha=0.0)  # σ_s(x) = tanh(s·x): Definition 1 with α = 0
+    x = np.array([-2.0, 0.3, 5.0])
+    np.testing.assert_allclose(_np(sigma(7.0 * x, scale=0.5)), _np(sigma(x, scale=3.5)),
+                               rtol=1e-12)  # fmt: skip
+    with pytest.raises(ValueError, match=r"`alpha`.*> 0.*alpha=0.0"):
+        PowerLaw(0.0)
+
+
+def test_deprecated_validators_warn_and_forward():
+    from keras_rg.activations import validate_alpha, validate_positive
+
+    with pytest.warns(DeprecationWarning, match="check_positive"):
+        assert validate_positive("eps", 0.0, allow_zero=True) == 0.0
+    with pytest.warns(DeprecationWarning, match="check_positive"):
+        assert validate_alpha(2) == 2.0
+    with pytest.warns(DeprecationWarning), pytest.raises(TypeError, match="`alpha`"):
+        validate_alpha("2")
+
+
+def test_homogeneous_bases_are_detected():
+    from keras_rg.activations import is_positively_homogeneous
+
+    assert all(is_positively_homogeneous(b) for b in ("relu", "leaky_relu", "linear"))
+    assert is_positively_homogeneous(keras.activations.relu)
+    assert not any(is_positively_homogeneous(b) for b in ("tanh", "gelu", keras.activations.elu))
 
 
 def test_bad_power_law_and_integer_input():

@@ -17,13 +17,22 @@ def test_demo_writes_json_and_table(tmp_path, capsys):
                "--output", str(out)])  # fmt: skip
     assert rc == 0
     result = json.loads((out / "demo.json").read_text())
-    assert set(result["accuracy"]) == {"scale_covariant", "baseline"}
+    baselines = {"plain", "bias_free", "rms_norm", "local_norm", "augmented"}
+    assert set(result["accuracy"]) == {"scale_covariant", "scale_covariant_local"} | baselines
     for accs in result["accuracy"].values():
-        assert set(accs) == {"1x", "0.1x", "10x"}
-    # the adaptive bias-free model is homogeneous: identical accuracy at every amplitude
-    assert accuracy_spread(result["accuracy"]["scale_covariant"]) == 0.0
+        assert set(accs) == {"1x", "0.01x", "0.1x", "10x", "100x", "envelope"}
+    # the invariant first layer and the bias-free net: identical accuracy at every amplitude;
+    # the RMS-normalised baselines too (an exact rescaling of the input)
+    for name in ("scale_covariant", "scale_covariant_local", "bias_free", "rms_norm", "local_norm"):
+        assert accuracy_spread(result["accuracy"][name]) == 0.0, name
+    verdict = result["verdict"]
+    assert verdict["strongest_on_amplitude"] in baselines
+    assert verdict["exactly_invariant"] is True
     text = capsys.readouterr().out
-    assert "scale_covariant" in text and "acc @ 10x" in text
+    assert "scale_covariant" in text and "acc @ 100x" in text and "acc @ envelope" in text
+    for name in baselines:
+        assert name in text
+    assert "Strongest baseline on amplitudes" in text and "gain envelopes" in text
 
 
 def test_command_is_quiet_and_helpful():

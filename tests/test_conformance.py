@@ -28,6 +28,9 @@ EXAMPLES = {
     "ScaleCovariantConv1D": lambda: keras_rg.ScaleCovariantConv1D(
         4, 3, activation="gelu", alpha=0.7, scale_mode="trainable", padding="same"
     ),
+    "ScaleCovariantConv2D": lambda: keras_rg.ScaleCovariantConv2D(
+        4, (3, 1), activation="tanh", alpha=0.0, scale_mode="local", window=(3, 1), padding="same"
+    ),
     "ScaleAware": lambda: keras_rg.ScaleAware("softplus", alpha=0.5, scale=2.0),
     "PowerLaw": lambda: keras_rg.PowerLaw(alpha=1.5),
     "LangevinAnnealing": lambda: keras_rg.LangevinAnnealing(
@@ -113,7 +116,9 @@ PUBLIC = _registered_objects()
 def _model_around(layer_or_activation, kind):
     inp = keras.Input((12, 2))
     if kind == "layer":
-        h = layer_or_activation(inp)
+        # 2-D layers (images) see the (12, 2) input as a 12x2 one-channel image
+        four_d = getattr(layer_or_activation, "spatial_rank", 1) == 2
+        h = layer_or_activation(keras.layers.Reshape((12, 2, 1))(inp) if four_d else inp)
     else:
         h = keras.layers.Dense(5, activation=layer_or_activation)(inp)
     h = keras.layers.Flatten()(h)

@@ -204,11 +204,11 @@ def test_mirrored_strategy_matches_single_device(two_cpu_strategy):
 
 
 def test_learns_signals_above_90_percent():
-    # the demo's adaptive, bias-free model on the demo's data sizes
-    from keras_rg.demo import build_scale_covariant
+    # the adaptive, bias-free covariant design on the demo's data sizes
+    from keras_rg.models import build_scale_covariant
 
     (x, y), (xt, yt) = train_test_signals(4000, 1000, seed=11)
-    model = build_scale_covariant()
+    model = build_scale_covariant((128, 1), 4, "covariant", "tanh", 1.0)
     model.compile(keras.optimizers.Adam(3e-3),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])  # fmt: skip
@@ -222,7 +222,16 @@ def test_learns_signals_above_90_percent():
 @pytest.mark.parametrize(
     "factory, exc, match",
     [
-        (lambda: ScaleCovariantDense(3, alpha=0.0), ValueError, r"`alpha`.*alpha=0.0"),
+        (lambda: ScaleCovariantDense(3, alpha=-0.5), ValueError, r"`alpha`.*alpha=-0.5"),
+        (lambda: ScaleCovariantDense(3, scale="2"), TypeError, r"`scale`.*'2'"),
+        (lambda: ScaleCovariantDense(3, alpha="1"), TypeError, r"`alpha`"),
+        (lambda: ScaleCovariantDense(3, scale_mode="local"), ValueError, r"'local' needs"),
+        (lambda: ScaleCovariantDense(3, activation="relu", scale_mode="trainable"), ValueError,
+         r"homogeneous.*relu"),
+        (lambda: ScaleCovariantConv1D(3, 3, activation="leaky_relu", scale_mode="trainable"),
+         ValueError, r"homogeneous.*leaky_relu"),
+        (lambda: ScaleCovariantDense(3, activation=ScaleAware("linear", 0.5),
+                                     scale_mode="trainable"), ValueError, r"homogeneous"),
         (lambda: ScaleCovariantDense(3, alpha=float("nan")), ValueError, r"`alpha`.*nan"),
         (lambda: ScaleCovariantDense(3, scale=-1.0), ValueError, r"`scale`.*scale=-1.0"),
         (lambda: ScaleCovariantDense(3, scale_mode="auto"), ValueError, r"`scale_mode`.*'auto'"),
@@ -258,3 +267,34 @@ def test_output_shapes():
     assert tuple(layer(np.zeros((2, 16, 2), "float32")).shape) == layer.compute_output_shape(
         (2, 16, 2)
     )
+
+
+def test_homogeneous_bases_reduce_to_plain_layers(rng):
+    # relu: σ_s(x) = s^(1−α) relu(x): fixed mode is a plain layer with W scaled by s^(1−α),
+    # adaptive mode a plain layer on x / rms(x)^(1−α) (docs/layers.md)
+    x = rng.normal(size=(5, 4))
+    layer = ScaleCovariantDense(3, activation=ScaleAware("relu", 0.5), scale=4.0,
+                                dtype="float64")  # fmt: skip
+    layer.build((None, 4))
+    _randomise(layer, rng)
+    w, b = layer.kernel.numpy(), layer.bias.numpy()
+    np.testing.assert_allclose(layer(x).numpy(), np.maximum(x, 0) @ (4.0**0.5 * w) + b,
+                               rtol=1e-12)  # fmt: skip
+    adaptive = ScaleCovariantDense(3, activation=ScaleAware("relu", 0.5), scale_mode="adaptive",
+                                   use_bias=False, dtype="float64")  # fmt: skip
+    adaptive.build((None, 4))
+    _randomise(adaptive, rng)
+    rms = np.sqrt(np.mean(x**2, axis=1, keepdims=True))
+    np.testing.assert_allclose(adaptive(x).numpy(),
+                               (np.maximum(x, 0) / rms**0.5) @ adaptive.kernel.numpy(),
+                               rtol=1e-12)  # fmt: skip
+
+
+def test_alpha_zero_adaptive_layer_is_invariant_with_bias(rng):
+    layer = ScaleCovariantConv1D(3, 4, activation=ScaleAware("tanh", 0.0), scale_mode="adaptive",
+                                 dtype="float64")  # fmt: skip
+    layer.build((None, 16, 2))
+    _randomise(layer, rng)
+    x = rng.normal(size=(4, 16, 2))
+    lams = np.array([1e-3, 0.5, 7.0, 1e4]).reshape(4, 1, 1)
+    np.testing.assert_allclose(layer(lams * x).numpy(), layer(x).numpy(), rtol=1e-12)

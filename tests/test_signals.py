@@ -60,3 +60,19 @@ def test_waveform_shapes():
 def test_bad_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         make_signals(**kwargs)
+
+
+def test_gain_envelopes_are_seeded_smooth_and_have_the_log_std():
+    from keras_rg.systems.signals import gain_envelopes
+
+    g = gain_envelopes(400, 128, log_std=1.0, seed=4)
+    np.testing.assert_array_equal(g, gain_envelopes(400, 128, log_std=1.0, seed=4))
+    assert g.shape == (400, 128, 1) and np.all(g > 0)
+    assert abs(np.log(g).std() - 1.0) < 0.1
+    # at most 1.5 cycles per window: neighbouring samples differ by far less than the spread
+    assert np.abs(np.diff(np.log(g), axis=1)).max() < 0.5
+    np.testing.assert_array_equal(gain_envelopes(3, 16, log_std=0.0), np.ones((3, 16, 1)))
+    with pytest.raises(TypeError, match="`log_std`"):
+        gain_envelopes(3, 16, log_std="1")
+    with pytest.raises(ValueError, match="`frequency_range`"):
+        gain_envelopes(3, 16, frequency_range=(2.0, 1.0))

@@ -20,7 +20,7 @@ from keras_rg.validate import (
 )
 
 CLAIMS = {"definition_1", "theorem_1", "theorem_2", "theorems_3_4", "theorem_5", "theorem_6",
-          "lemma_2_1", "theorem_3_1", "motivation_ood"}  # fmt: skip
+          "lemma_2_1", "theorem_3_1", "motivation_ood", "local_scale"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

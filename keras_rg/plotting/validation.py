@@ -61,6 +61,7 @@ def plot_ood(path, accuracy, n_test):
     plt = require_matplotlib()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for name, accs in accuracy.items():
+        accs = {k: v for k, v in accs.items() if k.endswith("x")}  # amplitude columns only
         factors = np.array([float(k[:-1]) for k in accs])
         order = np.argsort(factors)
         p = np.array(list(accs.values()))[order]

@@ -9,12 +9,17 @@ log-uniformly from ``amplitude_range``, f uniformly from ``frequency_range`` (cy
 φ uniformly from [0, 2π) and the relative noise level ν uniformly from ``noise_range``. Since the
 noise scales with a, multiplying a whole split by c > 0 is the same as drawing its amplitudes from
 c times the range: the amplitude range of each split is the caller's to set, and out-of-range
-splits test scale generalisation (seed 000, motivation (3)).
+splits test scale generalisation (Liaw, "A Renormalization Group Framework for Scale-Invariant
+Feature Learning in Deep Neural Networks", motivation (3)).
+
+:func:`gain_envelopes` and :func:`gain_fields` draw smooth multiplicative gains g(t) > 0 (a random
+sum of slow cosines in log g) for signals and images: real recordings change gain along the
+signal, not by one global factor (docs/layers.md, "Local scale").
 """
 
 import numpy as np
 
-__all__ = ["WAVEFORMS", "make_signals", "train_test_signals"]
+__all__ = ["WAVEFORMS", "gain_envelopes", "gain_fields", "make_signals", "train_test_signals"]
 
 WAVEFORMS = ("sine", "square", "sawtooth", "triangle")
 
@@ -141,3 +146,71 @@ def train_test_signals(
     train = make_signals(n_train, amplitude_range=train_amplitude_range, seed=seed, **kwargs)
     test = make_signals(n_test, amplitude_range=test_range, seed=seed + 1, **kwargs)
     return train, test
+
+
+def _log_gain_scale(log_std, n_components):
+    # a sum of K cosines with N(0, c²) amplitudes and uniform phases has E var = K c² / 2
+    return log_std * np.sqrt(2.0 / n_components)
+
+
+def _check_envelope_args(n, log_std, frequency_range, n_components):
+    from keras_rg.arguments import check_int, check_positive
+
+    check_int("n", n)
+    check_int("n_components", n_components)
+    log_std = check_positive("log_std", log_std, allow_zero=True)
+    return log_std, _check_range("frequency_range", frequency_range)
+
+
+def gain_envelopes(
+    n, length=128, *, log_std=1.0, frequency_range=(0.5, 1.5), n_components=3, seed=0
+):
+    """Smooth random gains ``g(t) = exp(Σ_k c_k cos(2π f_k t / length + φ_k))`` along a signal.
+
+    The ``n_components`` frequencies ``f_k`` are uniform in ``frequency_range`` (cycles per
+    window), phases uniform, amplitudes ``c_k ~ N(0, 2 log_std² / n_components)``, so the
+    expected variance of ``log g`` over the window is ``log_std²``.
+
+    Returns:
+        ``(n, length, 1)`` float32 gains > 0: multiply signals ``(n, length, channels)`` by them.
+
+    Example:
+        >>> g = gain_envelopes(2, 64, seed=1)
+        >>> g.shape, bool((g > 0).all())
+        ((2, 64, 1), True)
+    """
+    log_std, (f_lo, f_hi) = _check_envelope_args(n, log_std, frequency_range, n_components)
+    rng = np.random.default_rng(seed)
+    c = rng.normal(scale=_log_gain_scale(log_std, n_components), size=(n, n_components, 1))
+    f = rng.uniform(f_lo, f_hi, size=(n, n_components, 1))
+    phi = rng.uniform(0, 2 * np.pi, size=(n, n_components, 1))
+    t = np.arange(length)[None, None, :] / length
+    log_g = np.sum(c * np.cos(2 * np.pi * f * t + phi), axis=1)
+    return np.exp(log_g)[..., None].astype("float32")
+
+
+def gain_fields(
+    n, shape=(8, 8), *, log_std=1.0, frequency_range=(0.5, 1.5), n_components=3, seed=0
+):
+    """Smooth random illumination gains for images: plane-wave cosines in log g with random
+    directions, ``frequency_range`` cycles per image side, expected ``var(log g) = log_std²``.
+
+    Returns:
+        ``(n, height, width, 1)`` float32 gains > 0.
+
+    Example:
+        >>> gain_fields(3, (8, 8), seed=0).shape
+        (3, 8, 8, 1)
+    """
+    log_std, (f_lo, f_hi) = _check_envelope_args(n, log_std, frequency_range, n_components)
+    h, w = (int(v) for v in shape)
+    rng = np.random.default_rng(seed)
+    k = n_components
+    c = rng.normal(scale=_log_gain_scale(log_std, k), size=(n, k, 1, 1))
+    f = rng.uniform(f_lo, f_hi, size=(n, k, 1, 1))
+    angle = rng.uniform(0, 2 * np.pi, size=(n, k, 1, 1))
+    phi = rng.uniform(0, 2 * np.pi, size=(n, k, 1, 1))
+    yy, xx = np.meshgrid(np.arange(h) / h, np.arange(w) / w, indexing="ij")
+    proj = np.cos(angle) * yy[None, None] + np.sin(angle) * xx[None, None]
+    log_g = np.sum(c * np.cos(2 * np.pi * f * proj + phi), axis=1)
+    return np.exp(log_g)[..., None].astype("float32")

@@ -1,14 +1,13 @@
-"""Validation checks of the scale claims of seed 000: Definition 1, Theorems 1 and 2, and the
-out-of-distribution motivation."""
-
-import math
+"""Validation checks of the scale claims of Liaw, "A Renormalization Group Framework for
+Scale-Invariant Feature Learning in Deep Neural Networks": Definition 1 and Theorems 1 and 2
+(docs/layers.md, docs/mathematics.md). The out-of-distribution checks are in ``checks_ood``."""
 
 import numpy as np
 
-from keras_rg.plotting.validation import plot_definition_1, plot_ood, plot_theorem_2
+from keras_rg.plotting.validation import plot_definition_1, plot_theorem_2
 from keras_rg.validate.result import CheckResult
 
-__all__ = ["check_definition_1", "check_motivation_ood", "check_theorem_1", "check_theorem_2"]
+__all__ = ["check_definition_1", "check_theorem_1", "check_theorem_2"]
 
 # float64 rounding: the identities below are exact algebra evaluated in float64, so any relative
 # error above this (a few thousand ulps) is a real failure, not rounding.
@@ -43,7 +42,7 @@ def check_definition_1(ctx):
     figure = ctx.figure("definition_1", plot_definition_1)
     return CheckResult(
         name="definition_1",
-        source="seed 000, Definition 1",
+        source="Liaw, Definition 1",
         claim="Scale-aware activations satisfy σ_s(λx) = λ^α σ_{λs}(x) for all λ > 0.",
         measured=(
             f"σ_s(x) = s^(−α) g(s·x) for g in {sorted(errors)} and α in (0.5, 1, 2), over "
@@ -109,7 +108,7 @@ def check_theorem_1(ctx):
         verdict = "does not hold"
     return CheckResult(
         name="theorem_1",
-        source="seed 000, Theorem 1",
+        source="Liaw, Theorem 1",
         claim="T(x; s) = W σ_s(x) + b satisfies T(λx; s) = λ^α T(x; λs), i.e. Δ = α.",
         measured=(
             f"Dense and Conv1D, α in (0.5, 1, 2), λ in {lams} (float64): b = 0 worst relative "
@@ -179,7 +178,7 @@ def check_theorem_2(ctx):
     )
     return CheckResult(
         name="theorem_2",
-        source="seed 000, Theorem 2",
+        source="Liaw, Theorem 2",
         claim="β(W) = (α−1)W and β(b) = −αb: parameters run so the layer stays scale covariant.",
         measured=(
             f"W, b run to scale λs exactly (θ(λs) = λ^c θ(s)), λ in {lams}, covariance error "
@@ -194,64 +193,5 @@ def check_theorem_2(ctx):
             "relative error < 1e-3; otherwise does not hold"
         ),
         values={"by_alpha": rows, "lambdas": list(lams), "paper_fails_for_alpha": paper_fails},
-        figure=figure,
-    )
-
-
-def check_motivation_ood(ctx):
-    """Out-of-distribution accuracy across amplitude scales, scale-covariant vs plain baseline."""
-    from keras_rg.demo import run_demo
-
-    factors = (0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
-    seeds = [ctx.seed + i for i in range(ctx.pick(1, 1, 3))]
-    runs = [
-        run_demo(epochs=ctx.pick(2, 12, 20), seed=seed, n_train=ctx.pick(256, 3000, 8000),
-                 n_test=ctx.pick(256, 1000, 4000), verbose=0, factors=factors)
-        for seed in seeds
-    ]  # fmt: skip
-    result = runs[0]
-    # pooled over seeds (independent data, weights and test sets): accuracy on n test signals
-    n = result["settings"]["n_test"] * len(runs)
-    acc = {
-        model: {k: float(np.mean([r["accuracy"][model][k] for r in runs])) for k in accs}
-        for model, accs in result["accuracy"].items()
-    }
-
-    def se(p):  # binomial standard error of an accuracy on n test signals
-        return math.sqrt(max(p * (1 - p), 1.0 / n) / n)
-
-    cov, base = acc["scale_covariant"], acc["baseline"]
-    ood = [k for k in cov if k != "1x"]
-    cov_min = min(cov[k] for k in ood)
-    base_min = min(base[k] for k in ood)
-    gap = cov_min - base_min
-    gap_se = math.hypot(se(cov_min), se(base_min))
-    in_gap = base["1x"] - cov["1x"]
-    in_se = math.hypot(se(base["1x"]), se(cov["1x"]))
-    if gap > 3 * gap_se and in_gap <= 3 * in_se:
-        verdict = "holds"
-    elif gap > 3 * gap_se:
-        verdict = "holds with caveat"
-    else:
-        verdict = "does not hold"
-    figure = ctx.figure("motivation_ood", plot_ood, acc, n)
-    return CheckResult(
-        name="motivation_ood",
-        source="seed 000, motivation (1) and (3)",
-        claim="Scale-invariant networks recognise patterns across scales and generalise better "
-        "out of distribution.",
-        measured=(
-            f"Trained on amplitudes 0.5–2 ({result['settings']['n_train']} signals, seeds "
-            f"{seeds}), tested on {n} in all at factors {list(factors)}: scale-covariant (adaptive, bias-free) worst OOD "
-            f"accuracy {cov_min:.3f} ± {se(cov_min):.3f} vs baseline {base_min:.3f} ± "
-            f"{se(base_min):.3f}; in distribution {cov['1x']:.3f} vs {base['1x']:.3f}."
-        ),
-        verdict=verdict,
-        rule=(
-            "holds if the covariant model's worst OOD accuracy beats the baseline's by > 3 SE "
-            "while its in-distribution accuracy is within 3 SE of the baseline's; holds with "
-            "caveat if only the first; does not hold otherwise"
-        ),
-        values={"accuracy": acc, "n_test": n, "factors": list(factors)},
         figure=figure,
     )

@@ -5,7 +5,13 @@ import time
 
 import keras
 
-from keras_rg.validate import checks_information, checks_physics, checks_scale, checks_training
+from keras_rg.validate import (
+    checks_information,
+    checks_ood,
+    checks_physics,
+    checks_scale,
+    checks_training,
+)
 from keras_rg.validate.report import check_output_dir, format_verdict_table, write_report
 from keras_rg.validate.result import Context
 
@@ -23,7 +29,8 @@ CHECKS = {
     "theorem_6": checks_physics.check_theorem_6,
     "lemma_2_1": checks_training.check_lemma_2_1,
     "theorem_3_1": checks_physics.check_theorem_3_1,
-    "motivation_ood": checks_scale.check_motivation_ood,
+    "motivation_ood": checks_ood.check_motivation_ood,
+    "local_scale": checks_ood.check_local_scale,
 }
 
 
