@@ -15,7 +15,6 @@ Reference: S. Liaw, "A Renormalization Group Framework for Scale-Invariant Featu
 Neural Networks", Definition 1; docs/layers.md and docs/mathematics.md.
 """
 
-import sys
 import warnings
 
 import keras
@@ -34,16 +33,12 @@ __all__ = [
 
 
 def _warn_deprecated(old, new):
-    # Users are warned; keras_rg's own remaining call sites (flow, fixed_points) are being moved
-    # to keras_rg.arguments and are not, so the library's tests stay warning-free meanwhile.
-    caller = sys._getframe(2).f_globals.get("__name__", "")
-    if caller != "keras_rg" and not caller.startswith("keras_rg."):
-        warnings.warn(
-            f"keras_rg.activations.{old} is deprecated and will be removed in the next release; "
-            f"use keras_rg.arguments.{new}.",
-            DeprecationWarning,
-            stacklevel=3,
-        )
+    warnings.warn(
+        f"keras_rg.activations.{old} is deprecated and will be removed in the next release; "
+        f"use keras_rg.arguments.{new}.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 def validate_positive(name, value, *, allow_zero=False):
