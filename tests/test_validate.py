@@ -129,3 +129,27 @@ def test_couplings_of_layers_and_missing_layer():
     assert abs(k - 0.8) < 4 * se  # an identity layer has the data's own coupling
     with pytest.raises(ValueError, match=r"no layer named \['feature'\]"):
         couplings_of_layers(identity, spins, ["feature"])
+
+
+def test_report_states_effect_and_falsifier(tmp_path):
+    from keras_rg.validate.report import format_verdict_table, write_report
+    from keras_rg.validate.result import CheckResult, Context
+
+    stated = CheckResult("a", "src", "c", "m", "holds", "r", {}, effect="d = 0.3 +/- 0.1 (3 seeds)",
+                         n_seeds=3, falsified_if="d < 0 at 3 s.e.")  # fmt: skip
+    silent = CheckResult("b", "src", "c", "m", "does not hold", "r", {})
+    write_report([stated, silent], tmp_path, {"mode": "quick", "seed": 0, "version": "x"})
+    md = (tmp_path / "report.md").read_text()
+    assert "| a | src | **holds** | d = 0.3 +/- 0.1 (3 seeds) | m |" in md
+    assert "What would falsify it: d < 0 at 3 s.e." in md
+    assert "| b | src | **does not hold** | not stated | m |" in md
+    page = (tmp_path / "report.html").read_text()
+    assert "What would falsify it: d &lt; 0 at 3 s.e." in page
+    checks = json.loads((tmp_path / "report.json").read_text())["checks"]
+    assert checks[0]["effect"].startswith("d = 0.3") and checks[0]["n_seeds"] == 3
+    assert checks[1]["falsified_if"] is None
+    assert "d = 0.3 +/- 0.1 (3 seeds)" in format_verdict_table([stated, silent])
+    with pytest.raises(ValueError, match=r"`n_seeds`.*0"):
+        CheckResult("a", "s", "c", "m", "holds", "r", {}, n_seeds=0)
+    assert Context(mode="full", seed=5).seeds(full=2) == [5, 6, 7]  # never fewer than 3 in full
+    assert Context(mode="quick", seed=5).seeds(quick=3) == [5, 6, 7]
