@@ -33,6 +33,7 @@ from keras_rg.callbacks import (  # noqa: E402
     LayerInformation,
     RGFlow,
 )
+from keras_rg.coarse_graining import BlockCoarseGraining  # noqa: E402
 from keras_rg.fixed_points import fixed_point_report  # noqa: E402
 from keras_rg.flow import LinearBeta  # noqa: E402
 from keras_rg.layers import ScaleCovariantConv1D, ScaleCovariantDense  # noqa: E402
@@ -49,6 +50,7 @@ from keras_rg.schedules import (  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
+    "BlockCoarseGraining",
     "ConstantTemperature",
     "CouplingTracker",
     "CyclicalTemperature",

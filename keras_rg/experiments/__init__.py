@@ -1,0 +1,11 @@
+"""Experiments built from the library's layers and systems (layer 2): RSMI coarse-graining and
+the exponential-family teacher-student experiment."""
+
+from keras_rg.experiments.rsmi import (
+    RSMIResult,
+    block_environment_pairs,
+    filter_similarity,
+    train_rsmi,
+)
+
+__all__ = ["RSMIResult", "block_environment_pairs", "filter_similarity", "train_rsmi"]
