@@ -5,7 +5,16 @@ from keras_rg.experiments.rsmi import (
     RSMIResult,
     block_environment_pairs,
     filter_similarity,
+    learned_map,
+    rsmi_versus_majority,
     train_rsmi,
 )
 
-__all__ = ["RSMIResult", "block_environment_pairs", "filter_similarity", "train_rsmi"]
+__all__ = [
+    "RSMIResult",
+    "block_environment_pairs",
+    "filter_similarity",
+    "learned_map",
+    "rsmi_versus_majority",
+    "train_rsmi",
+]

@@ -18,7 +18,14 @@ from keras_rg.arguments import check_choice, check_float, check_int, invalid_val
 from keras_rg.coarse_graining import BlockCoarseGraining
 from keras_rg.information.variational import BOUNDS, InfoNCELoss, NWJLoss, PairCritic
 
-__all__ = ["RSMIResult", "block_environment_pairs", "filter_similarity", "train_rsmi"]
+__all__ = [
+    "RSMIResult",
+    "block_environment_pairs",
+    "filter_similarity",
+    "learned_map",
+    "rsmi_versus_majority",
+    "train_rsmi",
+]
 
 
 def block_environment_pairs(spins, block_size=2, buffer=1, environment=2, n_pairs=10_000, seed=0):
@@ -158,3 +165,54 @@ def train_rsmi(spins, block_size=2, buffer=1, environment=2, bound="infonce", n_
         mi_history=tuple(-float(v) for v in history.history["loss"]),
         mi_held_out=float(np.mean(held)),
     )  # fmt: skip
+
+
+def learned_map(layer):
+    """The trained layer as a coarse-graining callable ``spins -> ±1 block variables``
+    (inference mode: ``sign(Λ · V)``)."""
+
+    def apply(spins):
+        return np.asarray(layer(np.asarray(spins, np.float32), training=False))[..., 0]
+
+    return apply
+
+
+def rsmi_versus_majority(size=64, n_chains=8, n_samples=50, spacing=0.04, n_couplings=5,
+                         n_pairs=20_000, n_epochs=8, seed=0):  # fmt: skip
+    """Trains RSMI at ``K_c`` and measures the coupling flow of the learned map and of the
+    majority rule on the same samples (``n_couplings`` couplings evenly spaced in
+    ``K_c ± spacing``).
+
+    Each map's flow is measured with two projections, the nearest-neighbour coupling alone
+    (``"nn"``) and ``nn + nnn`` from a two-coupling fit (``"nn+nnn"``), at two steps: level
+    0 -> 1 (the one-step map from the nearest-neighbour axis) and 1 -> 2 (after one step).
+
+    Returns:
+        dict with ``"rsmi"`` (:class:`RSMIResult`), ``"flows"`` ``{map: {projection:
+        CouplingFlow}}`` and ``"fixed_points"`` ``{map: {projection: {level:
+        ThermalFixedPoint}}}``, maps ``"learned"`` and ``"majority"``.
+    """
+    from keras_rg.systems.ising import (
+        CRITICAL_COUPLING,
+        coupling_flow,
+        majority_rule,
+        sample_coupling_window,
+        thermal_fixed_point,
+    )
+
+    n_couplings = check_int("n_couplings", n_couplings, 4)
+    couplings = CRITICAL_COUPLING + np.linspace(-spacing, spacing, n_couplings)
+    samples = sample_coupling_window(couplings, size=size, n_chains=n_chains,
+                                     n_samples=n_samples, seed=seed * 101)  # fmt: skip
+    rsmi = train_rsmi(samples[n_couplings // 2][1], n_pairs=n_pairs, n_epochs=n_epochs, seed=seed)
+    maps = {"learned": learned_map(rsmi.layer), "majority": majority_rule(seed=seed)}
+    projections = {"nn": ("nn",), "nn+nnn": ("nn", "nnn")}
+    flows, fixed = {}, {}
+    for name, cg in maps.items():
+        flows[name], fixed[name] = {}, {}
+        for proj, terms in projections.items():
+            flow = coupling_flow(samples, cg, n_steps=2, terms=terms)
+            flows[name][proj] = flow
+            fixed[name][proj] = {lvl: thermal_fixed_point(flow, lvl, degree=2, seed=seed)
+                                 for lvl in (1, 2)}  # fmt: skip
+    return {"rsmi": rsmi, "flows": flows, "fixed_points": fixed}
