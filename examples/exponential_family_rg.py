@@ -20,9 +20,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+from keras_rg.experiments.teacher_student import teacher_student_experiment  # noqa: E402
 from keras_rg.systems.canonical_rg import canonical_flow, fixed_point  # noqa: E402
 from keras_rg.systems.exponential_family import RadialExponentialFamily  # noqa: E402
-from keras_rg.systems.teacher_student import teacher_student_experiment  # noqa: E402
 
 
 def main():

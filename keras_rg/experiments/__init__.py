@@ -1,5 +1,5 @@
 """Experiments built from the library's layers and systems (layer 2): RSMI coarse-graining and
-the exponential-family teacher-student experiment."""
+the exponential-family teacher-student experiment (``keras_rg.experiments.teacher_student``)."""
 
 from keras_rg.experiments.rsmi import (
     RSMIResult,

@@ -4,6 +4,7 @@ canonical RG (seed 001), and Ising models (seed 000 Theorem 6; seed 001 ref. [1]
 from keras_rg.systems import (
     canonical_rg,
     coupling_fit,
+    coupling_inference,
     cumulants,
     exponential_family,
     ising,
@@ -11,12 +12,13 @@ from keras_rg.systems import (
     signals,
 )
 
-# ``keras_rg.systems.teacher_student`` (the Theorem 3.1 experiment) trains with keras_rg's
-# callbacks, which import this package: import it by its full name.
+# The Theorem 3.1 teacher-student experiment moved to ``keras_rg.experiments.teacher_student``;
+# ``keras_rg.systems.teacher_student`` is a deprecated alias for one release.
 
 __all__ = [
     "canonical_rg",
     "coupling_fit",
+    "coupling_inference",
     "cumulants",
     "exponential_family",
     "ising",
