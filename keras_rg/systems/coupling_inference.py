@@ -182,7 +182,9 @@ def coupling_test(features, theta0, order=2, level=0.95, domain="positive"):
     lik = _Likelihood(features, order, domain)
     at0 = lik(theta0)
     stat = math.inf if not math.isfinite(at0) else max(0.0, 2.0 * lik.n * (lik(fit.theta) - at0))
-    intervals = tuple(profile_interval(features, i, order, level, domain, fit) for i in range(order))
+    intervals = tuple(
+        profile_interval(features, i, order, level, domain, fit) for i in range(order)
+    )
     return CouplingTest(
         theta_hat=fit.theta, at_bound=np.asarray(fit.at_bound), theta0=theta0, statistic=stat,
         p_value=float(stats.chi2.sf(stat, order)), intervals=intervals, level=level, n=lik.n,

@@ -270,9 +270,12 @@ def check_theorem_3_1(ctx):
         },  # fmt: skip
         figure=figure,
         effect=(
-            "θ̃^T − θ* = " + _fmt(gap_mean, gap_se) + f" over {len(seeds)} seeds (θ̃_1 at the "
+            "θ̃^T − θ* = "
+            + _fmt(gap_mean, gap_se if len(seeds) > 1 else None)
+            + f" over {len(seeds)} seed{'s' if len(seeds) > 1 else ''} (θ̃_1 at the "
             f"bound in {sum(bool(r.test.at_bound[0]) for r in runs)}/{len(runs)}); LR statistic "
-            f"{lr.mean():.4g} ± {lr.std(ddof=1) / math.sqrt(len(lr)) if len(lr) > 1 else math.nan:.2g}"
+            f"{lr.mean():.4g}"
+            + (f" ± {lr.std(ddof=1) / math.sqrt(len(lr)):.2g}" if len(lr) > 1 else "")
         ),
         n_seeds=len(seeds),
         falsified_if=(
