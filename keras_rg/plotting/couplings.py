@@ -47,7 +47,7 @@ def plot_coupling_trajectory(
 ):
     """Draws θ̃_r^t against the epoch, one panel per coupling r, with θ̃(W*) and θ* as lines.
 
-    The shaded band is ±1 Fisher standard error of each fit. Theorem 3.1 of seed 001 claims that
+    The shaded band is ±1 Fisher standard error of each fit. Theorem 3.1 of Gong & Xia claims that
     the curve ends on θ* (dotted); the dashed line θ̃(W*) is where it ends when training reaches
     the teacher. An infinite θ* is not drawn.
 

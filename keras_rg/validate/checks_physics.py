@@ -84,7 +84,7 @@ def check_theorem_6(ctx):
     n = len(seeds)
     return CheckResult(
         name="theorem_6",
-        source="seed 000, Theorem 6",
+        source="Liaw, Theorem 6",
         claim="There is a mapping between the RG flow of network parameters and the flow of "
         "Ising couplings near criticality.",
         measured=(
@@ -215,7 +215,7 @@ def check_theorem_3_1(ctx):
     )  # fmt: skip
     return CheckResult(
         name="theorem_3_1",
-        source="seed 001, Theorem 3.1",
+        source="Gong & Xia, Theorem 3.1",
         claim="For exponential-family data, an FCDNN trained by simulated annealing ends with "
         "feature-layer couplings θ̃ equal to the RG fixed point θ*.",
         measured=(

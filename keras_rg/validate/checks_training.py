@@ -125,7 +125,7 @@ def check_theorems_3_4(ctx):
     worst = max(paper, key=lambda k: cost(k)[0])
     return CheckResult(
         name="theorems_3_4",
-        source="seed 000, Theorems 3–4",
+        source="Liaw, Theorems 3–4",
         claim="RG-guided training θ ← θ − η∇L − εβ(θ) converges to a fixed point β(θ*) = 0 "
         "while minimising the loss.",
         measured=(

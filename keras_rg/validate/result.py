@@ -14,7 +14,8 @@ class CheckResult:
 
     Attributes:
         name: the check's name (``keras-rg validate --only NAME``).
-        source: where the claim is made, e.g. ``"seed 000, Theorem 1"``.
+        source: where the claim is made, e.g. ``"Liaw, Theorem 1"`` (the papers are listed in
+            ``docs/mathematics.md``).
         claim: what the seed states, in a sentence.
         measured: what was measured, with error bars, in a sentence or two.
         verdict: one of ``VERDICTS``, decided from the measurement by the rule in ``rule``.
