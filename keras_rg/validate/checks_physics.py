@@ -90,7 +90,7 @@ def check_theorem_6(ctx):
         measured=(
             f"RSMI coarse-graining (2x2 blocks -> binary variable by a relaxed sampler, trained "
             f"to maximise InfoNCE of I(block variable; environment beyond a buffer) on 2-D Ising "
-            f"samples at K_c, no RG built in), {n} seed(s), L = {ctx.pick(32, 64, 64)}: learned "
+            f"samples at K_c, no RG built in), {n} seed{'s' if n > 1 else ''}, L = {ctx.pick(32, 64, 64)}: learned "
             f"filter |cos| to the uniform filter {', '.join(f'{c:.3f}' for c in cosines)} "
             f"({'sign-consistent' if block_like else 'not block-spin-like'}). Flow of the "
             f"effective nn coupling (pseudo-likelihood nn+nnn, after one step): learned map "
@@ -153,6 +153,10 @@ def _fmt(v, se=None):
     return "(" + ", ".join(f"{a:.4g}±{b:.2g}" for a, b in zip(v, se, strict=True)) + ")"
 
 
+def _p(p):
+    return "< 1e-300" if p < 1e-300 else f"{p:.2g}"
+
+
 def _intervals(test):
     return "(" + ", ".join(f"[{lo:.3g}, {hi:.3g}]" for lo, hi in test.intervals) + ")"
 
@@ -207,7 +211,7 @@ def check_theorem_3_1(ctx):
         reach = [float(np.max(np.abs(r.test.theta_hat - r.teacher_test.theta_hat))) for r in rs]
         ps = [r.test.p_value for r in rs]
         return (f"{name}: θ̃^T {_fmt(rs[0].test.theta_hat)}, max |θ̃^T − θ̃(W*)| "
-                f"{max(reach):.3g}, LR p(θ̃^T = θ*) <= {max(ps):.2g}")  # fmt: skip
+                f"{max(reach):.3g}, LR p(θ̃^T = θ*) <= {_p(max(ps))}")  # fmt: skip
 
     bound_text = (
         f"θ̃_{', θ̃_'.join(str(i + 1) for i, b in enumerate(at_bound) if b)} at the domain bound 0"
@@ -227,7 +231,7 @@ def check_theorem_3_1(ctx):
             f"intervals {_intervals(result.teacher_test)}; θ* {_fmt(result.theta_star)} (Z(λ) = "
             f"λ², partition invariant). Likelihood-ratio test of θ̃^T = θ* (chi-square with "
             f"{len(theta)} dof, conservative at the bound): statistic "
-            f"{', '.join(f'{x:.4g}' for x in lr)}, p {', '.join(f'{p:.2g}' for p in p_values)} "
+            f"{', '.join(f'{x:.4g}' for x in lr)}, p {', '.join(_p(p) for p in p_values)} "
             f"by seed. The student reaches the teacher (max "
             f"|θ̃^T − θ̃(W*)| = {max(float(np.max(np.abs(r.test.theta_hat - r.teacher_test.theta_hat))) for r in runs):.3g}), "
             f"so θ̃(W*) is what decides. Why θ̃(W*) ≠ θ*: the fit matches the first two moments "
