@@ -35,7 +35,8 @@ def test_fixed_point_of_a_known_linear_flow():
     assert abs(fp.critical_coupling - 0.3) < 3 * fp.critical_coupling_error
     assert abs(fp.y_t - 0.75) < 3 * fp.y_t_error
     # a flow with no fixed point in the window says so
-    none = thermal_fixed_point(_flow(k, [k, k + 0.1], 1e-3), degree=1)
+    with pytest.warns(UserWarning, match="no unstable fixed point"):
+        none = thermal_fixed_point(_flow(k, [k, k + 0.1], 1e-3), degree=1)
     assert not none.found and math.isnan(none.y_t)
 
 

@@ -23,6 +23,7 @@ sandwich errors, propagated by drawing the fits' coefficients (Monte Carlo). See
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 
@@ -224,8 +225,8 @@ def thermal_fixed_point(flow, level=None, degree=1, n_draws=4000, seed=0):
         seed: seed of the draws. Defaults to 0.
 
     Returns:
-        A :class:`ThermalFixedPoint` (``found=False`` and a warning-free NaN result when the
-        flow does not cross ``c_n = c_(n-1)`` within the sampled couplings).
+        A :class:`ThermalFixedPoint` (``found=False``, NaN numbers and a warning when the flow
+        does not cross ``c_n = c_(n-1)`` within the sampled couplings).
     """
     n_levels = flow.values.shape[1]
     level = n_levels - 1 if level is None else check_int("level", level, 1, n_levels - 1)
@@ -237,6 +238,12 @@ def thermal_fixed_point(flow, level=None, degree=1, n_draws=4000, seed=0):
     kc, kstar, slope = _solve(k0, lo, hi, cx, cy)
     b = flow.b
     if not math.isfinite(kc) or not slope > 0:
+        warnings.warn(
+            f"thermal_fixed_point: the flow c_{level - 1} -> c_{level} has no unstable fixed point "
+            f"within the sampled couplings [{lo:.4g}, {hi:.4g}]; returning found=False (NaN). "
+            "Sample couplings on both sides of the critical point.",
+            stacklevel=2,
+        )
         nan = math.nan
         return ThermalFixedPoint(nan, nan, nan, nan, nan, nan, nan, level, False)
     rng = np.random.default_rng(seed)
