@@ -54,6 +54,13 @@ def test_majority_rule_flow_locates_the_critical_point():
     assert abs(fp.critical_coupling - CRITICAL_COUPLING) < 3 * fp.critical_coupling_error
     assert abs(fp.y_t - 1.0) < 3 * fp.y_t_error
     assert fp.critical_coupling_error < 0.01 and fp.y_t_error < 0.3
+    # jackknife over chains keeps the correlation of the two levels: smaller, finite errors
+    jack = thermal_fixed_point(
+        coupling_flow(samples, majority_rule(), 2, ("nn", "nnn"), jackknife_from_level=1), 2, 2
+    )
+    assert jack.critical_coupling == pytest.approx(fp.critical_coupling, abs=1e-12)
+    assert 0 < jack.y_t_error < fp.y_t_error and 0 < jack.critical_coupling_error
+    assert abs(jack.critical_coupling - CRITICAL_COUPLING) < 4 * jack.critical_coupling_error
     one_step = thermal_fixed_point(flow, level=1, degree=2)
     assert one_step.critical_coupling > CRITICAL_COUPLING + 2 * one_step.critical_coupling_error
     with pytest.raises(ValueError, match=r"`effective`"):

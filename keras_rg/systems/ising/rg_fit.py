@@ -80,6 +80,8 @@ class CouplingFlow:
         effective: the terms summed into the effective coupling.
         b: the map's linear scale factor.
         by_term: term -> ``(m, n_steps + 1)`` array of fitted couplings.
+        replicates: delete-one-group jackknife values of ``values``, ``(G, m, n_steps + 1)``
+            (NaN at levels not resampled), or None.
     """
 
     couplings: np.ndarray
@@ -89,6 +91,7 @@ class CouplingFlow:
     effective: tuple
     b: int
     by_term: dict
+    replicates: np.ndarray | None = None
 
     def to_dict(self):
         """The numbers as lists."""
@@ -97,10 +100,12 @@ class CouplingFlow:
             "errors": self.errors.tolist(), "terms": list(self.terms),
             "effective": list(self.effective), "b": self.b,
             "by_term": {t: v.tolist() for t, v in self.by_term.items()},
+            "replicates": None if self.replicates is None else self.replicates.tolist(),
         }  # fmt: skip
 
 
-def coupling_flow(samples, coarse_grain, n_steps=2, terms=("nn",), effective=None):
+def coupling_flow(samples, coarse_grain, n_steps=2, terms=("nn",), effective=None,
+                  jackknife_from_level=None):  # fmt: skip
     """Applies ``coarse_grain`` ``n_steps`` times to each sample set and fits the couplings.
 
     Args:
@@ -112,6 +117,11 @@ def coupling_flow(samples, coarse_grain, n_steps=2, terms=("nn",), effective=Non
         effective: terms summed into the effective nearest-neighbour coupling. Defaults to
             ``terms`` restricted to ``"nn"`` and ``"nnn"``. The error of a sum adds the terms'
             errors in quadrature, ignoring their (negative) correlation: conservative.
+        jackknife_from_level: also refit every level from this one on with each group left out
+            in turn (the same group label dropped at every K; samples at different K are
+            independent), for :func:`thermal_fixed_point`'s jackknife errors, which keep the
+            correlation between levels of the same samples. None: no resampling. Defaults to
+            None.
 
     Returns:
         A :class:`CouplingFlow`.
@@ -125,10 +135,21 @@ def coupling_flow(samples, coarse_grain, n_steps=2, terms=("nn",), effective=Non
         raise invalid_value("effective", f"a non-empty subset of terms={terms}", effective)
     if len(samples) < 2:
         raise invalid_value("samples", "at least two (K, spins, groups) sets", len(samples))
+    if jackknife_from_level is not None:
+        jackknife_from_level = check_int("jackknife_from_level", jackknife_from_level, 0, n_steps)
+        labels = [np.unique(np.asarray(g)) for _, _, g in samples]
+        if any(len(lab) != len(labels[0]) or np.any(lab != labels[0]) for lab in labels) or (
+            len(labels[0]) < 3
+        ):
+            raise invalid_value(
+                "samples", "the same >= 3 group labels at every coupling (for the jackknife)",
+                [lab.tolist() for lab in labels],
+            )  # fmt: skip
+        reps = np.full((len(labels[0]), len(samples), n_steps + 1), np.nan)
     ks, vals, errs = [], [], []
     by_term = {t: [] for t in terms}
     b = None
-    for k, spins, groups in samples:
+    for i_k, (k, spins, groups) in enumerate(samples):
         s = np.asarray(spins)
         row_v, row_e, row_t = [], [], {t: [] for t in terms}
         for level in range(n_steps + 1):
@@ -144,6 +165,12 @@ def coupling_flow(samples, coarse_grain, n_steps=2, terms=("nn",), effective=Non
             row_e.append(math.sqrt(sum(est.errors[t] ** 2 for t in effective)))
             for t in terms:
                 row_t[t].append(est.couplings[t])
+            if jackknife_from_level is not None and level >= jackknife_from_level:
+                g = np.asarray(groups).reshape(-1)
+                for i_g, label in enumerate(labels[0]):
+                    keep = g != label
+                    rep = estimate_coupling(s[keep], "square", terms, groups=g[keep])
+                    reps[i_g, i_k, level] = sum(rep.couplings[t] for t in effective)
         ks.append(float(k))
         vals.append(row_v)
         errs.append(row_e)
@@ -153,6 +180,7 @@ def coupling_flow(samples, coarse_grain, n_steps=2, terms=("nn",), effective=Non
         couplings=np.asarray(ks), values=np.asarray(vals), errors=np.asarray(errs),
         terms=terms, effective=effective, b=int(b),
         by_term={t: np.asarray(v) for t, v in by_term.items()},
+        replicates=None if jackknife_from_level is None else reps,
     )  # fmt: skip
 
 
@@ -224,6 +252,11 @@ def thermal_fixed_point(flow, level=None, degree=1, n_draws=4000, seed=0):
         n_draws: Monte Carlo draws for the errors. Defaults to 4000.
         seed: seed of the draws. Defaults to 0.
 
+    Errors: with jackknife replicates for both levels (``coupling_flow(...,
+    jackknife_from_level=)``), the delete-one-group jackknife of the whole fit, which keeps the
+    correlation between the two levels of the same samples; otherwise Monte Carlo draws of the
+    two fits as if independent (conservative: the levels' errors are positively correlated).
+
     Returns:
         A :class:`ThermalFixedPoint` (``found=False``, NaN numbers and a warning when the flow
         does not cross ``c_n = c_(n-1)`` within the sampled couplings).
@@ -246,6 +279,25 @@ def thermal_fixed_point(flow, level=None, degree=1, n_draws=4000, seed=0):
         )
         nan = math.nan
         return ThermalFixedPoint(nan, nan, nan, nan, nan, nan, nan, level, False)
+    reps = flow.replicates
+    if reps is not None and np.all(np.isfinite(reps[:, :, [level - 1, level]])):
+        out = []
+        for r in reps:
+            rx, _ = _wls(k, r[:, level - 1], flow.errors[:, level - 1], degree)
+            ry, _ = _wls(k, r[:, level], flow.errors[:, level], degree)
+            d = _solve(k0, lo - (hi - lo), hi + (hi - lo), rx, ry)
+            if math.isfinite(d[0]) and d[2] > 0:
+                out.append((d[0], d[1], math.log(d[2]) / math.log(b)))
+        out = np.asarray(out)
+        g = len(out)
+        err = (np.sqrt((g - 1) / g * np.sum((out - out.mean(0)) ** 2, axis=0)) if g >= 3
+               else np.full(3, math.nan))  # fmt: skip
+        return ThermalFixedPoint(
+            critical_coupling=float(kc), critical_coupling_error=float(err[0]),
+            fixed_point=float(kstar), fixed_point_error=float(err[1]),
+            y_t=float(math.log(slope) / math.log(b)), y_t_error=float(err[2]),
+            slope=float(slope), level=level, found=True,
+        )  # fmt: skip
     rng = np.random.default_rng(seed)
     draws = []
     for dx_, dy_ in zip(rng.multivariate_normal(cx, vx, n_draws),
