@@ -96,3 +96,13 @@ def test_known_answer_gaussians(bound, mi):
     assert est.stderr < 0.03 and est.n_test == 5000 and not est.saturated
     if bound == "infonce":
         assert est.ceiling == pytest.approx(math.log(128))
+
+
+def test_infonce_at_its_ceiling_warns():
+    # Y = X (infinite information) with K = 2: InfoNCE cannot exceed log 2 and says that it
+    # measures the batch size, not I(X; Y)
+    x = np.random.default_rng(2).normal(size=(400, 2))
+    with pytest.warns(UserWarning, match="ceiling"):
+        est = variational_mi(x, x.copy(), "infonce", "concat", n_epochs=3, batch_size=2,
+                             units=16, learning_rate=1e-2)  # fmt: skip
+    assert est.saturated and est.value <= math.log(2) + 1e-6
