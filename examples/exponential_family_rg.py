@@ -2,7 +2,7 @@
 
 Inputs are drawn exactly from P(x; θ) ∝ exp(−θ_1 |x|² − θ_2 |x|⁴). A teacher network W* gives
 feature targets; a student is trained by Langevin annealing with logarithmic cooling on
-½‖F(W) − F(W*)‖² + τ‖W − W*‖² while a CouplingTracker fits θ̃^t (maximum likelihood in the same
+½‖F(W) − F(W*)‖² + τ‖W − W*‖² while θ̃^t is fitted every few epochs (maximum likelihood in the same
 family) to its feature outputs. The canonical RG of the data has θ* = θ for Z(λ) = λ² (the
 partition-function-invariant choice). Theorem 3.1 claims θ̃^t → θ*. This script prints θ̃^t beside
 θ̃(W*) (where training actually leads) and θ*, and the verdicts as measured. Paper: Gong & Xia,
@@ -21,9 +21,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+from keras_rg.experiments.teacher_student import teacher_student_experiment  # noqa: E402
 from keras_rg.systems.canonical_rg import canonical_flow, fixed_point  # noqa: E402
 from keras_rg.systems.exponential_family import RadialExponentialFamily  # noqa: E402
-from keras_rg.systems.teacher_student import teacher_student_experiment  # noqa: E402
 
 
 def main():

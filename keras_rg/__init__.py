@@ -36,6 +36,7 @@ from keras_rg.callbacks import (  # noqa: E402
     LayerInformation,
     RGFlow,
 )
+from keras_rg.coarse_graining import BlockCoarseGraining  # noqa: E402
 from keras_rg.fixed_points import fixed_point_report  # noqa: E402
 from keras_rg.flow import LinearBeta  # noqa: E402
 from keras_rg.layers import (  # noqa: E402
@@ -64,6 +65,7 @@ def __getattr__(name):
 
 
 __all__ = [
+    "BlockCoarseGraining",
     "ConstantTemperature",
     "CouplingTracker",
     "CyclicalTemperature",

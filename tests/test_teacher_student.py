@@ -1,5 +1,7 @@
-"""The seed-001 teacher–student experiment: its pieces against their definitions; the example runs."""
+"""The Theorem 3.1 teacher-student experiment: its pieces against their definitions, the boundary-
+aware coupling inference, the controls, the deprecated alias; the example runs."""
 
+import importlib
 import os
 import subprocess
 import sys
@@ -8,15 +10,16 @@ import keras
 import numpy as np
 import pytest
 
-from keras_rg.plotting.couplings import plot_coupling_trajectory
-from keras_rg.systems.coupling_fit import fit_couplings
-from keras_rg.systems.exponential_family import RadialExponentialFamily
-from keras_rg.systems.teacher_student import (
+from keras_rg.experiments.teacher_student import (
     TowardsReference,
     build_fcdnn,
     half_squared_error,
     teacher_student_experiment,
 )
+from keras_rg.plotting.couplings import plot_coupling_trajectory
+from keras_rg.systems.coupling_fit import fit_couplings
+from keras_rg.systems.coupling_inference import coupling_test, laplace_couplings, profile_interval
+from keras_rg.systems.exponential_family import RadialExponentialFamily
 from tests.helpers import assert_config_roundtrip, assert_model_roundtrip
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -71,7 +74,9 @@ def test_experiment_records_what_it_claims():
 
 def test_experiment_rejects_bad_arguments():
     with pytest.raises(ValueError, match="`tau`"):
-        teacher_student_experiment(tau=0.0)
+        teacher_student_experiment(tau=-1.0)
+    with pytest.raises(ValueError, match="`optimizer`.*'adam'"):
+        teacher_student_experiment(optimizer="adam")
     with pytest.raises(ValueError, match="`epochs`"):
         teacher_student_experiment(epochs=0)
     with pytest.raises(ValueError, match="θ_r > 0"):
@@ -88,3 +93,46 @@ def test_example_runs_quick():
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     assert "θ*" in out.stdout and "W*" in out.stdout and "within 3 SE" in out.stdout
+
+
+def test_deprecated_alias_warns():
+    sys.modules.pop("keras_rg.systems.teacher_student", None)
+    with pytest.warns(DeprecationWarning, match="keras_rg.experiments.teacher_student"):
+        old = importlib.import_module("keras_rg.systems.teacher_student")
+    assert old.teacher_student_experiment is teacher_student_experiment
+
+
+def test_profile_interval_matches_fisher_inside_and_is_cut_at_the_bound():
+    x = RadialExponentialFamily((0.5, 0.1), dim=4).sample(5000, seed=0).numpy()
+    fit = fit_couplings(x, 2)
+    for i in range(2):  # interior: the profile interval is the Wald interval to O(n^-1/2)
+        lo, hi = profile_interval(x, i, 2, fit=fit)
+        np.testing.assert_allclose([lo, hi], fit.theta[i] + np.array([-1.96, 1.96]) *
+                                   fit.stderr[i], atol=0.15 * fit.stderr[i])  # fmt: skip
+    test = coupling_test(x, (0.5, 0.1))
+    assert test.p_value > 0.01 and test.covers((0.5, 0.1)).all()  # the truth is accepted
+    assert coupling_test(x, (0.7, 0.1)).p_value < 1e-6  # 5 s.e. away is rejected
+    # narrow radii (bounded features): theta_1 sits at the bound; the interval starts at 0
+    f = 1.0 / (1.0 + np.exp(-0.3 * np.random.default_rng(0).normal(size=(1000, 4))))
+    fit = fit_couplings(f, 2)
+    assert fit.at_bound[0]
+    lo, hi = profile_interval(f, 0, 2, fit=fit)
+    assert lo == 0.0 and 0.0 < hi < fit.stderr[0]  # far narrower than the invalid Fisher error
+    # the closed (Laplace) form of the natural-domain fit from the radius mean and variance
+    rho = np.sum(f**2, axis=1)
+    natural = fit_couplings(f, 2, domain="natural").theta
+    np.testing.assert_allclose(laplace_couplings(rho.mean(), rho.var(), 4), natural, rtol=0.02)
+    assert natural[0] < 0 and rho.mean() ** 2 / rho.var() > 4 - 2
+
+
+def test_controls_run_and_are_recorded():
+    kwargs = dict(dim=4, hidden=(6,), features=3, samples=200, epochs=4, steps_per_epoch=5,
+                  every_n_epochs=2, jit_compile=False, seed=3)  # fmt: skip
+    plain = teacher_student_experiment(optimizer="gradient_descent", **kwargs)
+    free = teacher_student_experiment(tau=0.0, **kwargs)
+    assert plain.config["optimizer"] == "gradient_descent" and free.config["tau"] == 0.0
+    # without the tau term and without noise the loss is the plain feature-matching loss
+    assert np.all(np.diff(plain.loss) <= 1e-6)
+    for r in (plain, free):
+        assert r.test.theta0.tolist() == [0.5, 0.1] and len(r.test.intervals) == 2
+        assert 0.0 <= r.test.p_value <= 1.0

@@ -41,6 +41,31 @@ def test_validate_end_to_end_has_every_claim(smoke_report):
     md = (smoke_report / "report.md").read_text()
     for name in CLAIMS:
         assert f"| {name} |" in md
+    checks = {c["name"]: c for c in report["checks"]}
+    # Theorem 3.1: the feature map's couplings are not theta* (the likelihood-ratio test rejects
+    # at every size: theta-tilde_1 sits at the bound, theta-tilde_2 is several times theta*_2)
+    t31 = checks["theorem_3_1"]
+    assert t31["verdict"] == "does not hold"
+    assert all(t["p_value"] < 0.0027 for t in t31["values"]["tests"])
+    assert set(t31["values"]["controls"]) == {"no annealing (gradient descent)",
+                                              "no τ‖W − W*‖² term"}  # fmt: skip
+    # Theorems 3-4: the paper's step repels b from the fixed point b = 0 for every alpha > 0
+    t34 = checks["theorems_3_4"]
+    assert t34["verdict"] == "does not hold"
+    assert not any(t34["values"]["runs"][f"paper/{a}"]["reached"] for a in (0.5, 1.0, 2.0))
+    assert t34["values"]["runs"]["paper/2.0"]["loss_at_fixed_point"][0] == pytest.approx(
+        np.log(4), abs=1e-3
+    )  # W = 0, b = 0: logits 0 on 4 classes
+    # Theorem 6 (smoke sizes, 32 x 32): the learned filter is block-spin-like and the learned
+    # map's flow stops within 2% of K_c; the verdict is the stated rule applied to the goals
+    t6 = checks["theorem_6"]
+    goals = t6["values"]["goals"]
+    assert goals["filter_block_spin_like"] and goals["K_c_within_2pct"]
+    assert min(t6["values"]["cosines"]) >= 0.95
+    expected = "holds" if all(goals.values()) else "holds with caveat"
+    assert t6["verdict"] == expected
+    for c in (t6, t31, t34):
+        assert c["effect"] and c["falsified_if"] and c["n_seeds"] == 1
 
 
 def test_html_is_self_contained(smoke_report):
@@ -129,3 +154,27 @@ def test_couplings_of_layers_and_missing_layer():
     assert abs(k - 0.8) < 4 * se  # an identity layer has the data's own coupling
     with pytest.raises(ValueError, match=r"no layer named \['feature'\]"):
         couplings_of_layers(identity, spins, ["feature"])
+
+
+def test_report_states_effect_and_falsifier(tmp_path):
+    from keras_rg.validate.report import format_verdict_table, write_report
+    from keras_rg.validate.result import CheckResult, Context
+
+    stated = CheckResult("a", "src", "c", "m", "holds", "r", {}, effect="d = 0.3 +/- 0.1 (3 seeds)",
+                         n_seeds=3, falsified_if="d < 0 at 3 s.e.")  # fmt: skip
+    silent = CheckResult("b", "src", "c", "m", "does not hold", "r", {})
+    write_report([stated, silent], tmp_path, {"mode": "quick", "seed": 0, "version": "x"})
+    md = (tmp_path / "report.md").read_text()
+    assert "| a | src | **holds** | d = 0.3 +/- 0.1 (3 seeds) | m |" in md
+    assert "What would falsify it: d < 0 at 3 s.e." in md
+    assert "| b | src | **does not hold** | not stated | m |" in md
+    page = (tmp_path / "report.html").read_text()
+    assert "What would falsify it: d &lt; 0 at 3 s.e." in page
+    checks = json.loads((tmp_path / "report.json").read_text())["checks"]
+    assert checks[0]["effect"].startswith("d = 0.3") and checks[0]["n_seeds"] == 3
+    assert checks[1]["falsified_if"] is None
+    assert "d = 0.3 +/- 0.1 (3 seeds)" in format_verdict_table([stated, silent])
+    with pytest.raises(ValueError, match=r"`n_seeds`.*0"):
+        CheckResult("a", "s", "c", "m", "holds", "r", {}, n_seeds=0)
+    assert Context(mode="full", seed=5).seeds(full=2) == [5, 6, 7]  # never fewer than 3 in full
+    assert Context(mode="quick", seed=5).seeds(quick=3) == [5, 6, 7]

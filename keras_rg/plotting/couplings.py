@@ -7,6 +7,12 @@ from keras_rg.plotting._mpl import require_matplotlib
 __all__ = ["plot_coupling_trajectory"]
 
 
+def _profile(trajectory):
+    """The final fit's profile-likelihood intervals of a TeacherStudentResult, or None."""
+    test = getattr(trajectory, "test", None)
+    return None if test is None else np.asarray(test.intervals, dtype=float)
+
+
 def _checked(trajectory, theta_teacher, theta_star):
     if hasattr(trajectory, "theta_t"):  # a TeacherStudentResult
         result = trajectory
@@ -47,7 +53,9 @@ def plot_coupling_trajectory(
 ):
     """Draws θ̃_r^t against the epoch, one panel per coupling r, with θ̃(W*) and θ* as lines.
 
-    The shaded band is ±1 Fisher standard error of each fit. Theorem 3.1 of Gong & Xia
+    The shaded band is ±1 Fisher standard error of each fit (meaningless for a coupling held at
+    the domain bound 0); for a ``TeacherStudentResult`` the final fit's 95% profile-likelihood
+    interval, valid at the bound, is drawn as a bar at the last epoch. Theorem 3.1 of Gong & Xia
     ("Interpreting FCDNNs via RG on exponential family") claims that the curve ends on θ*
     (dotted); the dashed line θ̃(W*) is where it ends when training reaches the teacher. An
     infinite θ* is not drawn.
@@ -72,6 +80,7 @@ def plot_coupling_trajectory(
     2
     """
     epochs, theta, stderr, teacher, star = _checked(trajectory, theta_teacher, theta_star)
+    profile = _profile(trajectory)
     plt = require_matplotlib()
     order = theta.shape[1]
     fig, axes = plt.subplots(1, order, figsize=(3.6 * order, 3.2), squeeze=False)
@@ -80,6 +89,10 @@ def plot_coupling_trajectory(
         if stderr is not None:
             lo, hi = theta[:, r] - stderr[:, r], theta[:, r] + stderr[:, r]
             ax.fill_between(epochs, lo, hi, color="C0", alpha=0.2, linewidth=0)
+        if profile is not None:
+            lo, hi = profile[r]
+            ax.errorbar([epochs[-1]], [theta[-1, r]], yerr=[[theta[-1, r] - lo], [hi - theta[-1, r]]],
+                        color="k", capsize=4, label="95% profile interval")  # fmt: skip
         if teacher is not None:
             ax.axhline(teacher[r], color="C1", linestyle="--", label="θ̃(W*)")
         if star is not None and np.isfinite(star[r]):

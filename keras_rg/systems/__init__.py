@@ -12,6 +12,7 @@ import importlib
 from keras_rg.systems import (
     canonical_rg,
     coupling_fit,
+    coupling_inference,
     cumulants,
     exponential_family,
     ising,
@@ -21,10 +22,13 @@ from keras_rg.systems import (
     signals,
 )
 
+# The Theorem 3.1 teacher-student experiment moved to ``keras_rg.experiments.teacher_student``;
+# ``keras_rg.systems.teacher_student`` is a deprecated alias for one release.
+
 
 def __getattr__(name):
-    """Loads a submodule on first access: ``keras_rg.systems.teacher_student`` (the Theorem 3.1
-    experiment, which trains with keras_rg's callbacks and so cannot load with this package)."""
+    """Loads a submodule on first access: ``keras_rg.systems.teacher_student`` (the deprecated alias
+    of ``keras_rg.experiments.teacher_student``, which sits above this package)."""
     if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -33,6 +37,7 @@ def __getattr__(name):
 __all__ = [
     "canonical_rg",
     "coupling_fit",
+    "coupling_inference",
     "cumulants",
     "exponential_family",
     "ising",

@@ -29,14 +29,28 @@ def check_output_dir(output_dir, overwrite=False):
         )
 
 
+_NOT_STATED = "not stated"
+
+
+def _effect(r):
+    return r.effect if r.effect else _NOT_STATED
+
+
+def _falsify(r):
+    return r.falsified_if if r.falsified_if else _NOT_STATED
+
+
 def format_verdict_table(results):
-    """The verdict table as aligned text: check, source, verdict, seconds."""
+    """The verdict table as aligned text: check, source, verdict, seconds, effect (+/- s.e.)."""
     w_name = max([5] + [len(r.name) for r in results]) + 2
     w_source = max([6] + [len(r.source) for r in results]) + 2
-    head = f"{'check':<{w_name}}{'source':<{w_source}}{'verdict':<20}{'seconds':>8}"
+    head = f"{'check':<{w_name}}{'source':<{w_source}}{'verdict':<20}{'seconds':>8}  effect"
     lines = [head, "-" * len(head)]
     for r in results:
-        lines.append(f"{r.name:<{w_name}}{r.source:<{w_source}}{r.verdict:<20}{r.seconds:>8.1f}")
+        lines.append(
+            f"{r.name:<{w_name}}{r.source:<{w_source}}{r.verdict:<20}{r.seconds:>8.1f}  "
+            f"{_effect(r)}"
+        )
     return "\n".join(lines)
 
 
@@ -47,15 +61,17 @@ def _markdown(results, meta):
         f"Mode `{meta['mode']}`, seed {meta['seed']}, keras_rg {meta['version']}. Each row: what "
         "the seed states, what was measured (with error bars), the verdict by the stated rule.",
         "",
-        "| check | source | verdict | measured |",
-        "|---|---|---|---|",
+        "| check | source | verdict | effect (+/- s.e., seeds) | measured |",
+        "|---|---|---|---|---|",
     ]
     for r in results:
         measured = r.measured.replace("|", "\\|")
-        lines.append(f"| {r.name} | {r.source} | **{r.verdict}** | {measured} |")
+        effect = _effect(r).replace("|", "\\|")
+        lines.append(f"| {r.name} | {r.source} | **{r.verdict}** | {effect} | {measured} |")
     for r in results:
         lines += ["", f"## {r.name}: {r.verdict}", "", f"*{r.source}.* Claim: {r.claim}", "",
-                  f"Measured: {r.measured}", "", f"Rule: {r.rule}."]  # fmt: skip
+                  f"Measured: {r.measured}", "", f"Effect: {_effect(r)}.", "",
+                  f"What would falsify it: {_falsify(r)}", "", f"Rule: {r.rule}."]  # fmt: skip
         if r.figure:
             lines += ["", f"![{r.name}]({r.figure})"]
     return "\n".join(lines) + "\n"
@@ -66,7 +82,7 @@ def _html(results, meta, output_dir):
     rows = "".join(
         f"<tr><td>{esc(r.name)}</td><td>{esc(r.source)}</td>"
         f"<td class='v{r.verdict.replace(' ', '_')}'>{esc(r.verdict)}</td>"
-        f"<td>{esc(r.measured)}</td></tr>"
+        f"<td>{esc(_effect(r))}</td><td>{esc(r.measured)}</td></tr>"
         for r in results
     )
     sections = []
@@ -78,7 +94,8 @@ def _html(results, meta, output_dir):
             img = f"<img alt='{esc(r.name)}' src='data:image/png;base64,{data}'>"
         sections.append(
             f"<h2>{esc(r.name)}: {esc(r.verdict)}</h2><p><em>{esc(r.source)}.</em> Claim: "
-            f"{esc(r.claim)}</p><p>Measured: {esc(r.measured)}</p><p>Rule: {esc(r.rule)}.</p>{img}"
+            f"{esc(r.claim)}</p><p>Measured: {esc(r.measured)}</p><p>Effect: {esc(_effect(r))}.</p>"
+            f"<p>What would falsify it: {esc(_falsify(r))}</p><p>Rule: {esc(r.rule)}.</p>{img}"
         )
     style = (
         "body{font-family:sans-serif;max-width:960px;margin:2em auto;line-height:1.4}"
@@ -90,7 +107,8 @@ def _html(results, meta, output_dir):
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>keras_rg validation report"
         f"</title><style>{style}</style></head><body><h1>keras_rg validation report</h1>"
         f"<p>Mode {esc(meta['mode'])}, seed {meta['seed']}, keras_rg {esc(meta['version'])}.</p>"
-        "<table><tr><th>check</th><th>source</th><th>verdict</th><th>measured</th></tr>"
+        "<table><tr><th>check</th><th>source</th><th>verdict</th><th>effect (+/- s.e., seeds)</th>"
+        "<th>measured</th></tr>"
         f"{rows}</table>{''.join(sections)}</body></html>"
     )
 

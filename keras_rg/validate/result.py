@@ -14,7 +14,8 @@ class CheckResult:
 
     Attributes:
         name: the check's name (``keras-rg validate --only NAME``).
-        source: where the claim is made, e.g. ``"seed 000, Theorem 1"``.
+        source: where the claim is made, e.g. ``"Liaw, Theorem 1"`` (the papers are listed in
+            ``docs/mathematics.md``).
         claim: what the seed states, in a sentence.
         measured: what was measured, with error bars, in a sentence or two.
         verdict: one of ``VERDICTS``, decided from the measurement by the rule in ``rule``.
@@ -22,6 +23,11 @@ class CheckResult:
         values: the numbers behind ``measured`` (JSON-serializable).
         figure: the figure's file name in the output folder, or None.
         seconds: wall time of the check.
+        effect: the effect size the verdict rests on, with its standard error and the number of
+            seeds it was measured over, in a phrase (e.g. ``"K* - K_c = 0.004 +/- 0.003 (3
+            seeds)"``), or None where the check has not stated one.
+        n_seeds: how many independent seeds ``effect`` was measured over, or None.
+        falsified_if: one line: the measurement that would falsify the verdict, or None.
     """
 
     name: str
@@ -33,12 +39,22 @@ class CheckResult:
     values: dict
     figure: str | None = None
     seconds: float = 0.0
+    effect: str | None = None
+    n_seeds: int | None = None
+    falsified_if: str | None = None
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
             raise ValueError(
                 f"Received an invalid value for `verdict`: expected one of {VERDICTS}. "
                 f"Received: verdict={self.verdict!r}"
+            )
+        if self.n_seeds is not None and (
+            isinstance(self.n_seeds, bool) or not isinstance(self.n_seeds, int) or self.n_seeds < 1
+        ):
+            raise ValueError(
+                "Received an invalid value for `n_seeds`: expected a positive int or None. "
+                f"Received: n_seeds={self.n_seeds!r}"
             )
 
     def to_dict(self):
@@ -62,6 +78,12 @@ class Context:
     def pick(self, smoke, quick, full):
         """The size for the current mode."""
         return {"smoke": smoke, "quick": quick, "full": full}[self.mode]
+
+    def seeds(self, smoke=1, quick=1, full=3):
+        """The seeds for the current mode: ``self.seed, self.seed + 1, ...`` (``full`` at least
+        3, so that an effect size has a standard error over seeds in ``--full``)."""
+        n = self.pick(smoke, quick, max(3, full))
+        return [self.seed + i for i in range(n)]
 
     def figure_path(self, name):
         """Path of a figure in the output folder (None without one)."""

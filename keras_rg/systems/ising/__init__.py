@@ -34,23 +34,34 @@ from keras_rg.systems.ising.observables import (
     nearest_neighbour_correlation,
     summarize,
 )
+from keras_rg.systems.ising.rg_fit import (
+    CouplingFlow,
+    ThermalFixedPoint,
+    coupling_flow,
+    majority_rule,
+    sample_coupling_window,
+    thermal_fixed_point,
+)
 from keras_rg.systems.ising.sampling import LatticeSamples, sample_lattice
 
 __all__ = [
     "CRITICAL_COUPLING",
     "CheckerboardSampler",
     "CouplingEstimate",
+    "CouplingFlow",
     "Estimate",
     "FixedPoint",
     "FlowDiagram",
     "LatticeSamples",
     "SwendsenWangSampler",
+    "ThermalFixedPoint",
     "as_dataset",
     "autocorrelation",
     "block_spin",
     "block_spin_flow",
     "chain_correlation",
     "chain_energy",
+    "coupling_flow",
     "decimate",
     "decimation_recursion",
     "energy_per_spin",
@@ -60,6 +71,7 @@ __all__ = [
     "integrated_autocorrelation_time",
     "iterate_flow",
     "magnetization_per_spin",
+    "majority_rule",
     "mean_and_error",
     "migdal_kadanoff_derivative",
     "migdal_kadanoff_fixed_point",
@@ -69,6 +81,8 @@ __all__ = [
     "onsager_magnetization",
     "onsager_specific_heat",
     "sample_chain",
+    "sample_coupling_window",
     "sample_lattice",
     "summarize",
+    "thermal_fixed_point",
 ]

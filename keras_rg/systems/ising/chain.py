@@ -34,7 +34,8 @@ def sample_chain(length, coupling, n_samples, periodic=False, seed=0):
         >>> bool(abs((s[:, 1:] * s[:, :-1]).mean() - np.tanh(0.8)) < 0.01)
         True
 
-    Reference: the 1-D input data of seed 001's ref. [1] (Xia & Gong).
+    Reference: the 1-D input data of ref. [1] of Gong & Xia, "Interpreting FCDNNs via RG on
+    exponential family" (docs/exponential_family.md).
     """
     n = check_int("length", length, 2, type_error=True)
     k = check_coupling("coupling", coupling)
