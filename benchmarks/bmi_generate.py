@@ -30,6 +30,8 @@ def main():
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--skip-estimators", action="store_true")
+    parser.add_argument("--force", action="store_true", help="re-run bmi's estimators (timing)")
+    parser.add_argument("--only", nargs="*", default=None, help="task names to run")
     args = parser.parse_args()
 
     import bmi
@@ -37,11 +39,15 @@ def main():
     os.makedirs(args.cache, exist_ok=True)
     out_path = os.path.join(args.cache, "bmi_estimates.json")
     results = json.load(open(out_path)) if os.path.exists(out_path) else {}
+    if args.force:
+        results = {}
     estimators = {
         "bmi KSG-10": lambda: bmi.estimators.KSGEnsembleFirstEstimator(neighborhoods=(10,)),
         "bmi CCA": lambda: bmi.estimators.CCAMutualInformationEstimator(),
     }
     for name, task in bmi.benchmark.BENCHMARK_TASKS.items():
+        if args.only is not None and name not in args.only:
+            continue
         for seed in args.seeds:
             key = f"{name}__seed{seed}"
             path = os.path.join(args.cache, key + ".npz")

@@ -261,7 +261,7 @@ def resolve_layers(model, layer_names):
             f"Received an invalid value for `layer_names`: the selection {list(layer_names)!r} "
             f"selects no layer. Available: {names}"
         )
-    return chosen
+    return sorted(chosen, key=lambda item: names.index(item[0]))  # model (depth) order
 
 
 def check_layer_names(layer_names):
@@ -342,7 +342,9 @@ def check_probe(model, probe):
 class ProbeReader:
     """Reads chosen layers' outputs on a fixed probe set, in batches, as NumPy arrays.
 
-    Top-level layers of Sequential and Functional models are read by one multi-output model
+    Layers are returned in depth order: model order for Sequential and Functional models, the
+    order of the calls in a forward pass otherwise. Top-level layers of Sequential and
+    Functional models are read by one multi-output model
     built on the model's inputs. Otherwise (layers inside nested models, subclassed models)
     each chosen layer's ``call`` is wrapped for the duration of one forward pass of the model
     and records its output; a layer called several times keeps its last call. Layers with
@@ -406,14 +408,14 @@ class ProbeReader:
 
     def _check_runs(self):
         try:
-            self._hooked(_map(self.probe, lambda a: a[:2]))
+            self._hooked(_map(self.probe, lambda a: a[:2]), learn_order=True)
         except Exception as err:  # noqa: BLE001 - report what the model said
             raise ValueError(
                 f"Received an invalid value for `probe`: model {self.model.name!r} cannot run on "
                 f"it ({type(err).__name__}: {str(err)[:300]}). Received: {_describe(self.probe)}"
             ) from err
 
-    def _hooked(self, batch):
+    def _hooked(self, batch, learn_order=False):
         records = {}
         for name, layer in self.layers:
             original = layer.call
@@ -430,6 +432,10 @@ class ProbeReader:
         finally:
             for _, layer in self.layers:
                 object.__delattr__(layer, "call")
+        if learn_order:  # the order of the calls is the depth order
+            rank = {name: i for i, name in enumerate(records)}
+            self.layers = sorted(self.layers, key=lambda item: rank.get(item[0], len(rank)))
+            self.names = [name for name, _ in self.layers]
         missing = [name for name in self.names if name not in records]
         if missing:
             raise ValueError(

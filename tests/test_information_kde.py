@@ -155,8 +155,8 @@ def test_relative_noise_is_invariant_under_rescaling(rng, scale):
     for a, b in zip(base, moved, strict=True):
         assert b.value == pytest.approx(a.value, rel=1e-6)
         assert b.lower == pytest.approx(a.lower, rel=1e-6)
-    # The absolute noise is rho times the layer's mean per-unit variance ...
-    expected = 0.2 * np.mean(np.var(scale * t, axis=0))
+    # The absolute noise is rho times the layer's total variance tr Cov(T) ...
+    expected = 0.2 * np.sum(np.var(scale * t, axis=0))
     assert moved[0].hyperparameters["absolute_noise_variance"] == pytest.approx(expected, 1e-12)
     # ... and equals the absolute-noise estimate at that variance; absolute noise is not invariant.
     same = kde_mi_input(scale * t, noise_variance=expected)

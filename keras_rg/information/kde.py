@@ -76,10 +76,10 @@ def _mean_log_sums(t, codes, noise_variance, block_size, dtype):
 
 
 def layer_variance(t):
-    """The layer's mean per-unit variance on the samples: ``mean_j Var(t_j)`` (0 for a layer that
-    is constant on them)."""
+    """The layer's total variance on the samples, ``tr Cov(T) = sum_j Var(t_j)``: half the mean
+    squared distance between two samples (0 for a layer that is constant on them)."""
     samples = as_samples(t, "t")
-    return float(np.mean(np.var(samples, axis=0)))
+    return float(np.sum(np.var(samples, axis=0)))
 
 
 def _prepare(t, labels, noise_variance, block_size, dtype, relative_noise=False):
@@ -103,7 +103,7 @@ def _prepare(t, labels, noise_variance, block_size, dtype, relative_noise=False)
     hyper = {"noise_variance": noise_variance, "dtype": dtype, "relative_noise": relative_noise}
     variance = noise_variance
     if relative_noise:
-        spread = float(np.mean(np.var(samples, axis=0)))
+        spread = float(np.sum(np.var(samples, axis=0)))
         # A layer constant on the probe carries nothing at any noise: keep the ratio itself.
         variance = noise_variance * spread if spread > 0 else noise_variance
         hyper["layer_variance"] = spread
@@ -157,10 +157,12 @@ def kde_mi_input(t, *, noise_variance=0.1, block_size=None, dtype="float64", rel
         noise_variance: Variance of the added Gaussian noise, the estimator's resolution.
             Defaults to 0.1.
         block_size: Rows per block. Defaults to ``None``: as many as fit 128 MiB.
-        relative_noise: Read ``noise_variance`` as a ratio ``rho`` to the layer's own mean
-            per-unit variance on the samples (``layer_variance``): the noise is then
-            ``N(0, rho * mean_j Var(t_j) I)``, so ``T -> lambda T`` leaves the estimate unchanged
-            (to rounding), as it leaves ``I(T; X)`` unchanged. Defaults to False (absolute).
+        relative_noise: Read ``noise_variance`` as a ratio ``rho`` to the layer's own total
+            variance on the samples (``layer_variance``, ``tr Cov(T)``): the noise is then
+            ``N(0, rho tr Cov(T) I)``, so ``T -> lambda T`` leaves the estimate unchanged (to
+            rounding), as it leaves ``I(T; X)`` unchanged; and since the mean squared distance
+            between samples is ``2 tr Cov(T)``, the typical kernel exponent is ``1 / rho`` in a
+            layer of any width. Defaults to False (absolute).
         dtype: ``"float64"`` or ``"float32"`` for the pairwise sums. float32 is about 3x faster
             on a CPU; its rounding error in the squared distances is about ``1e-7 |t - mean|^2``,
             a relative error ``1e-7 |t - mean|^2 / noise_variance`` in each kernel term: about
@@ -200,10 +202,12 @@ def kde_mi_labels(
         labels: Class labels, ``(n,)`` integers or ``(n, C)`` one-hot rows.
         noise_variance: Variance of the added Gaussian noise. Defaults to 0.1.
         block_size: Rows per block. Defaults to ``None``: as many as fit 128 MiB.
-        relative_noise: Read ``noise_variance`` as a ratio ``rho`` to the layer's own mean
-            per-unit variance on the samples (``layer_variance``): the noise is then
-            ``N(0, rho * mean_j Var(t_j) I)``, so ``T -> lambda T`` leaves the estimate unchanged
-            (to rounding), as it leaves ``I(T; X)`` unchanged. Defaults to False (absolute).
+        relative_noise: Read ``noise_variance`` as a ratio ``rho`` to the layer's own total
+            variance on the samples (``layer_variance``, ``tr Cov(T)``): the noise is then
+            ``N(0, rho tr Cov(T) I)``, so ``T -> lambda T`` leaves the estimate unchanged (to
+            rounding), as it leaves ``I(T; X)`` unchanged; and since the mean squared distance
+            between samples is ``2 tr Cov(T)``, the typical kernel exponent is ``1 / rho`` in a
+            layer of any width. Defaults to False (absolute).
         dtype: ``"float64"`` or ``"float32"`` for the pairwise sums. float32 is about 3x faster
             on a CPU; its rounding error in the squared distances is about ``1e-7 |t - mean|^2``,
             a relative error ``1e-7 |t - mean|^2 / noise_variance`` in each kernel term: about
@@ -236,10 +240,12 @@ def kde_mi_plane(
         labels: Class labels, ``(n,)`` integers or ``(n, C)`` one-hot rows.
         noise_variance: Variance of the added Gaussian noise. Defaults to 0.1.
         block_size: Rows per block. Defaults to ``None``: as many as fit 128 MiB.
-        relative_noise: Read ``noise_variance`` as a ratio ``rho`` to the layer's own mean
-            per-unit variance on the samples (``layer_variance``): the noise is then
-            ``N(0, rho * mean_j Var(t_j) I)``, so ``T -> lambda T`` leaves the estimate unchanged
-            (to rounding), as it leaves ``I(T; X)`` unchanged. Defaults to False (absolute).
+        relative_noise: Read ``noise_variance`` as a ratio ``rho`` to the layer's own total
+            variance on the samples (``layer_variance``, ``tr Cov(T)``): the noise is then
+            ``N(0, rho tr Cov(T) I)``, so ``T -> lambda T`` leaves the estimate unchanged (to
+            rounding), as it leaves ``I(T; X)`` unchanged; and since the mean squared distance
+            between samples is ``2 tr Cov(T)``, the typical kernel exponent is ``1 / rho`` in a
+            layer of any width. Defaults to False (absolute).
         dtype: ``"float64"`` or ``"float32"`` for the pairwise sums. float32 is about 3x faster
             on a CPU; its rounding error in the squared distances is about ``1e-7 |t - mean|^2``,
             a relative error ``1e-7 |t - mean|^2 / noise_variance`` in each kernel term: about
