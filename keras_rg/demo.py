@@ -87,16 +87,16 @@ def _rg_callbacks(x_train, y_train, seed, epsilon):
     return {
         "rg_flow": RGFlow(epsilon=epsilon),
         "langevin": LangevinLogger(),
-        "information": LayerInformation(x_train, y_train, probe_size=500, layers=list(INFO_LAYERS),
-                                        seed=seed),
-        "couplings": CouplingTracker(x_train[:1000], layer_name=FEATURE_LAYER, order=2),
+        "information": LayerInformation(x_train, y_train, probe_size=500,
+                                        layer_names=list(INFO_LAYERS), seed=seed),
+        "couplings": CouplingTracker(x_train[:1000], layer_names=FEATURE_LAYER, order=2),
     }  # fmt: skip
 
 
 def _run_summary(history, callbacks):
     logs = {k: v[-1] for k, v in history.history.items()}
     info = callbacks["information"].trajectory
-    tracker = callbacks["couplings"].trajectory()
+    tracker = callbacks["couplings"].trajectory
     return {
         "beta_norm": float(logs["rg_beta_norm"]),
         "beta_norm_by_layer": {k.split("/", 1)[1]: float(v) for k, v in logs.items()
@@ -105,7 +105,7 @@ def _run_summary(history, callbacks):
         "temperature": float(logs["temperature"]),
         "step_size": float(logs["step_size"]),
         "information": {
-            layer: {"I_TX": float(info["I_TX"][-1, i]), "I_TY": float(info["I_TY"][-1, i])}
+            layer: {"I_TX": float(info["I_TX"][-1][i]), "I_TY": float(info["I_TY"][-1][i])}
             for i, layer in enumerate(info["layers"])
         },
         "information_ceiling": float(np.log(callbacks["information"].probe_size)),
@@ -235,7 +235,7 @@ def _figures(result, callbacks, output_dir):
     )
     path = os.path.join(output_dir, "feature_couplings.png")
     fig = plot_coupling_trajectory(
-        callbacks["couplings"].trajectory(),
+        callbacks["couplings"].trajectory,
         path=path,
         log_scale=True,
         title="θ̃ of the pooled feature layer",
