@@ -5,7 +5,13 @@ import time
 
 import keras
 
-from keras_rg.validate import checks_information, checks_physics, checks_scale, checks_training
+from keras_rg.validate import (
+    checks_information,
+    checks_physics,
+    checks_saxe,
+    checks_scale,
+    checks_training,
+)
 from keras_rg.validate.report import check_output_dir, format_verdict_table, write_report
 from keras_rg.validate.result import Context
 
@@ -20,6 +26,7 @@ CHECKS = {
     "theorem_2": checks_scale.check_theorem_2,
     "theorems_3_4": checks_training.check_theorems_3_4,
     "theorem_5": checks_information.check_theorem_5,
+    "saxe_compression": checks_saxe.check_saxe_compression,
     "theorem_6": checks_physics.check_theorem_6,
     "lemma_2_1": checks_training.check_lemma_2_1,
     "theorem_3_1": checks_physics.check_theorem_3_1,
