@@ -251,7 +251,12 @@ def test_plot_saved_at_the_end_of_fit(rng, tmp_path):
     assert path.stat().st_size > 1000
     fig = plot_information_plane(info.trajectory)
     ax = fig.axes[0]
-    assert len(ax.lines) == 3 and ax.get_xlabel() == "I(T; X) [nats]"
+    # three layer curves, three label leaders, the ceiling
+    assert len(ax.lines) == 7 and ax.get_xlabel() == "I(T; X) [nats]"
+    assert any(np.allclose(line.get_xdata(), math.log(100)) for line in ax.lines)
+    texts = sorted((t.get_position()[1], t.get_text().strip()) for t in ax.texts)
+    gaps = np.diff([y for y, _ in texts])
+    assert {name for _, name in texts if name in ('h1', 'h2', 'out')} == {"h1", "h2", "out"} and np.all(gaps > 0)
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), np.array(info.trajectory["I_TX"])[:, 0])
     with pytest.raises(ValueError, match=r"`trajectory`.*I\(T;Y\)"):
         plot_information_plane({**info.trajectory, "I_TY": None})
