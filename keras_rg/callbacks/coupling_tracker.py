@@ -88,13 +88,13 @@ class CouplingTracker(keras.callbacks.Callback):
         track_initial=True,
         prefix="theta",
         batch_size=DEFAULT_BATCH_SIZE,
-        **deprecated,
+        **kwargs,
     ):
         super().__init__()
-        layer_names = renamed_argument(deprecated, "layer_name", "layer_names", layer_names,
+        layer_names = renamed_argument(kwargs, "layer_name", "layer_names", layer_names,
                                        "CouplingTracker", default=None)  # fmt: skip
-        if deprecated:
-            raise TypeError(f"CouplingTracker() got unexpected arguments {sorted(deprecated)}")
+        if kwargs:
+            raise TypeError(f"CouplingTracker() got unexpected arguments {sorted(kwargs)}")
         self.order = check_int("order", order)
         self.probe, _ = as_probe(probe)
         if probe_length(self.probe) <= self.order + 1:

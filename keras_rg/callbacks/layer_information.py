@@ -126,7 +126,7 @@ class LayerInformation(keras.callbacks.Callback):
                  layer_names=None, estimator="kde", noise_variance=DEFAULT_RELATIVE_NOISE,
                  relative_noise=True, bins=None, n_neighbors=3, tolerance=TOLERANCE, seed=0,
                  plot_path=None, dtype="float32", batch_size=DEFAULT_BATCH_SIZE,
-                 **deprecated):  # fmt: skip
+                 **kwargs):  # fmt: skip
         super().__init__()
         given = {"probe": probe, "labels": labels, "every_n_epochs": every_n_epochs,
                  "layer_names": layer_names, "n_neighbors": n_neighbors}  # fmt: skip
@@ -135,12 +135,12 @@ class LayerInformation(keras.callbacks.Callback):
         for old, new in _DEPRECATED:
             default = defaults[new]
             passed = given[new] is not None if default is None else given[new] != default
-            if old in deprecated and passed:  # (compared here: arrays have no plain `!=`)
+            if old in kwargs and passed:  # (compared here: arrays have no plain `!=`)
                 raise TypeError(f"LayerInformation: pass `{new}` only; `{old}` is its deprecated "
                                 "name.")  # fmt: skip
-            given[new] = renamed_argument(deprecated, old, new, given[new], "LayerInformation")
-        if deprecated:
-            raise TypeError(f"LayerInformation() got unexpected arguments {sorted(deprecated)}")
+            given[new] = renamed_argument(kwargs, old, new, given[new], "LayerInformation")
+        if kwargs:
+            raise TypeError(f"LayerInformation() got unexpected arguments {sorted(kwargs)}")
         if given["probe"] is None:
             raise TypeError("LayerInformation() missing the required argument `probe`.")
         self.probe_size = check_int("probe_size", probe_size, minimum=2)
