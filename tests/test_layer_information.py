@@ -256,7 +256,11 @@ def test_plot_saved_at_the_end_of_fit(rng, tmp_path):
     assert any(np.allclose(line.get_xdata(), math.log(100)) for line in ax.lines)
     texts = sorted((t.get_position()[1], t.get_text().strip()) for t in ax.texts)
     gaps = np.diff([y for y, _ in texts])
-    assert {name for _, name in texts if name in ('h1', 'h2', 'out')} == {"h1", "h2", "out"} and np.all(gaps > 0)
+    assert {name for _, name in texts if name in ("h1", "h2", "out")} == {
+        "h1",
+        "h2",
+        "out",
+    } and np.all(gaps > 0)
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), np.array(info.trajectory["I_TX"])[:, 0])
     with pytest.raises(ValueError, match=r"`trajectory`.*I\(T;Y\)"):
         plot_information_plane({**info.trajectory, "I_TY": None})
@@ -386,3 +390,21 @@ def test_old_argument_names_warn_and_still_work(rng):
         LayerInformation(probe=x, x=x)
     with pytest.raises(TypeError, match=r"unexpected arguments \['colour'\]"):
         LayerInformation(x, colour="red")
+
+
+def test_knn_estimators_on_relu_layers_with_dead_units_are_sane(rng):
+    # Half the units dead (bias -50): every probe sample ties at 0 there. Before the tie
+    # treatment Ross and KSG gave large negative values on such layers.
+    x, _ = _data(rng)
+    labels = (x[:, 0] > 0).astype("int32")
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4, activation="relu",
+                              name="h"), keras.layers.Dense(2, name="out")])  # fmt: skip
+    kernel, bias = model.get_layer("h").get_weights()
+    bias[:2] = -50.0
+    model.get_layer("h").set_weights([kernel, bias])
+    info = LayerInformation(x, labels, probe_size=300, estimator="ksg", layer_names=["h"])
+    info.set_model(model)
+    record = info.measure(0)
+    i_ty = record["I_TY"]["h"].value
+    assert -0.05 < i_ty < math.log(2)
+    assert record["I_TX"]["h"].value > 0.5  # the two live units carry the input

@@ -20,16 +20,13 @@ __all__ = ["CouplingTracker"]
 
 
 class _Trajectory(dict):
-    """The trajectory dict; calling it returns itself and ``"epoch"`` reads ``"epochs"`` (the old
-    method and key, kept for one release for callers not yet moved)."""
+    """The trajectory dict (lists, ``"epochs"``). Calling it returns the old method's result,
+    ``{"epoch", "theta", "stderr", "distance"}`` as NumPy arrays, kept for one release for callers
+    not yet moved to the property."""
 
     def __call__(self):
-        return self
-
-    def __missing__(self, key):
-        if key == "epoch":
-            return np.asarray(self["epochs"])
-        raise KeyError(key)
+        return {"epoch": np.asarray(self["epochs"]), "theta": np.asarray(self["theta"]),
+                "stderr": np.asarray(self["stderr"]), "distance": np.asarray(self["distance"])}  # fmt: skip
 
 
 @keras.saving.register_keras_serializable(package="keras_rg")
@@ -213,8 +210,8 @@ class CouplingTracker(keras.callbacks.Callback):
     @property
     def trajectory(self):
         """``{"epochs", "theta", "stderr", "distance"}`` as lists (epochs completed; 0 = before
-        training). Calling it, ``tracker.trajectory()``, and the key ``"epoch"`` are the old
-        spellings, kept for one release."""
+        training). Calling it, ``tracker.trajectory()``, gives the old method's arrays with the
+        key ``"epoch"``, kept for one release."""
         return _Trajectory(
             epochs=list(self.epochs),
             theta=self.theta.tolist(),
