@@ -21,6 +21,7 @@ from keras_rg import (  # noqa: E402
     information,
     layers,
     optimizers,
+    probe,
     schedules,
     systems,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "information",
     "layers",
     "optimizers",
+    "probe",
     "schedules",
     "systems",
 ]
