@@ -1,5 +1,8 @@
 """One reader of layer outputs on a probe set, shared by every callback and check that needs them.
 
+(Over the ~400-line guide on purpose: the probe forms, the layer selection and the reader are one
+contract, what a caller may pass and what every error says; much of the length is messages.)
+
 A *probe* is a fixed set of model inputs: an array, a list of arrays (one per model input), a
 dict of arrays keyed by input name, or a ``tf.data.Dataset`` (of inputs or ``(inputs, labels)``
 batches). :func:`as_probe` turns any of them into NumPy arrays (subsampled, seeded) and
