@@ -54,12 +54,10 @@ def _check_k(k, n):
     return k
 
 
-def _neighbors(n_neighbors, deprecated, owner):
-    """``n_neighbors``, or the deprecated ``k`` with a DeprecationWarning; other keywords raise."""
-    n_neighbors = renamed_argument(deprecated, "k", "n_neighbors", n_neighbors, owner, default=3)
+def _no_more(deprecated, owner):
+    """Keywords left after the deprecated aliases were taken out are errors."""
     if deprecated:
         raise TypeError(f"{owner}() got unexpected keyword arguments {sorted(deprecated)}")
-    return n_neighbors
 
 
 def _prepare(a, standardize, transform, jitter, seed):
@@ -186,7 +184,9 @@ def ksg_mi(
     >>> round(ksg_mi(x, y).value, 1)  # exact: -0.5 log(1 - 0.75^2) = 0.413
     0.4
     """
-    k = _neighbors(n_neighbors, deprecated, "ksg_mi")
+    # Called here, not in a helper, so the warning points at the caller's line.
+    k = renamed_argument(deprecated, "k", "n_neighbors", n_neighbors, "ksg_mi", default=3)
+    _no_more(deprecated, "ksg_mi")
     x, y = as_paired_samples(x, y)
     n = x.shape[0]
     k = _check_k(k, n)
@@ -296,7 +296,9 @@ def ross_mi(
     >>> round(ross_mi(x, y).value, 2)  # classes separated: log 2 = 0.69
     0.69
     """
-    k = check_int("n_neighbors", _neighbors(n_neighbors, deprecated, "ross_mi"))
+    k = renamed_argument(deprecated, "k", "n_neighbors", n_neighbors, "ross_mi", default=3)
+    _no_more(deprecated, "ross_mi")
+    k = check_int("n_neighbors", k)
     x = as_samples(x, "x")
     codes = as_labels(labels, x.shape[0])
     method = _resolve(algorithm)
