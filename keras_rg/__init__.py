@@ -24,6 +24,7 @@ from keras_rg import (  # noqa: E402
     information,
     layers,
     optimizers,
+    probe,
     schedules,
     systems,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "information",
     "layers",
     "optimizers",
+    "probe",
     "schedules",
     "systems",
 ]

@@ -74,9 +74,9 @@ def _rg_callbacks(x_train, y_train, seed, epsilon):
         # the flow's β is defined for α > 0: the invariant first layer (α = 0) is left out
         "rg_flow": RGFlow(epsilon=epsilon, layer_names=["sc_conv2", "sc_logits"]),
         "langevin": LangevinLogger(),
-        "information": LayerInformation(x_train, y_train, probe_size=500, layers=list(INFO_LAYERS),
-                                        seed=seed),
-        "couplings": CouplingTracker(x_train[:1000], layer_name=FEATURE_LAYER, order=2),
+        "information": LayerInformation(x_train, y_train, probe_size=500,
+                                        layer_names=list(INFO_LAYERS), seed=seed),
+        "couplings": CouplingTracker(x_train[:1000], layer_names=FEATURE_LAYER, order=2),
     }  # fmt: skip
 
 
@@ -92,7 +92,7 @@ def _run_summary(history, callbacks):
         "temperature": float(logs["temperature"]),
         "step_size": float(logs["step_size"]),
         "information": {
-            layer: {"I_TX": float(info["I_TX"][-1, i]), "I_TY": float(info["I_TY"][-1, i])}
+            layer: {"I_TX": float(info["I_TX"][-1][i]), "I_TY": float(info["I_TY"][-1][i])}
             for i, layer in enumerate(info["layers"])
         },
         "information_ceiling": float(np.log(callbacks["information"].probe_size)),

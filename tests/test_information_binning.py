@@ -65,3 +65,18 @@ def test_invalid_arguments():
         binning_mi_input(t, bins=0)
     with pytest.raises(ValueError, match=r"`bin_width`.*Received: bin_width=-0.1"):
         binning_mi_input(t, bin_width=-0.1)
+
+
+def test_fixed_value_range_bins_over_it_and_clips_to_the_end_bins():
+    from keras_rg.information import binning_mi_input
+
+    t = np.array([[-1.0], [-0.99], [0.0], [0.5], [0.99], [5.0]])
+    # 2 bins over [-1, 1]: {-1, -0.99, 0.0 -> [0, 1) is bin 1}: bins 0, 0, 1, 1, 1, 1 (5.0 clipped)
+    est = binning_mi_input(t, bins=2, value_range=(-1, 1))
+    p = np.array([2, 4]) / 6
+    assert est.value == pytest.approx(-np.sum(p * np.log(p)), abs=1e-12)
+    assert est.hyperparameters["range"] == (-1.0, 1.0)
+    with pytest.raises(ValueError, match=r"`value_range`"):
+        binning_mi_input(t, value_range=(1, 1))
+    with pytest.raises(TypeError, match=r"`value_range`"):
+        binning_mi_input(t, value_range="wide")

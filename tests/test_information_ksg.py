@@ -47,7 +47,7 @@ def test_bivariate_normal_closed_form(rng):
     x, y = _bivariate(rng, 8000)
     est = ksg_mi(x, y)
     assert est.value == pytest.approx(BIVARIATE, abs=0.05)
-    assert est.estimator == "ksg" and est.hyperparameters["k"] == 3 and not est.saturated
+    assert est.estimator == "ksg" and est.hyperparameters["n_neighbors"] == 3 and not est.saturated
 
 
 def test_equicorrelated_three_by_three(rng):
@@ -77,7 +77,7 @@ def test_agrees_with_sklearn_mutual_info_regression(seed):
     # Same preprocessing as scikit-learn: identical neighbour counts, equal to rounding.
     xs, ys = _sklearn_preprocessing(x, y, seed)
     for algorithm in ("tree", "brute"):
-        exact = ksg_mi(xs, ys, standardize=False, algorithm=algorithm).value
+        exact = ksg_mi(xs, ys, standardize=False, jitter=0, algorithm=algorithm).value
         assert max(exact, 0.0) == pytest.approx(expected, abs=1e-12)
     # On the raw data: the 1e-10 jitter moves no neighbour count here, so within 1e-6.
     assert ksg_mi(x, y).value == pytest.approx(expected, abs=1e-6)
@@ -85,8 +85,8 @@ def test_agrees_with_sklearn_mutual_info_regression(seed):
 
 def test_brute_force_tensorflow_counts_equal_the_tree(rng):
     x, y, _ = _equicorrelated(rng, 2, 500)
-    tree = ksg_mi(x, y, k=5, algorithm="tree")
-    brute = ksg_mi(x, y, k=5, algorithm="brute", block_size=37)
+    tree = ksg_mi(x, y, n_neighbors=5, algorithm="tree")
+    brute = ksg_mi(x, y, n_neighbors=5, algorithm="brute", block_size=37)
     assert brute.value == tree.value
     assert brute.hyperparameters["algorithm"] == "brute"
     labels = rng.integers(0, 3, size=500)
@@ -105,7 +105,7 @@ def test_ross_agrees_with_sklearn_mutual_info_classif(seed):
     expected = mutual_info_classif(x[:, None], labels, random_state=seed)[0]
     xs, _ = _sklearn_preprocessing(x, None, seed)
     for algorithm in ("tree", "brute"):
-        got = ross_mi(xs, labels, standardize=False, algorithm=algorithm)
+        got = ross_mi(xs, labels, standardize=False, jitter=0, algorithm=algorithm)
         assert max(got.value, 0.0) == pytest.approx(expected, abs=1e-12)
         assert got.n == 599
 
@@ -133,13 +133,109 @@ def test_warns_above_ten_dimensions(rng):
 
 def test_invalid_arguments(rng):
     x = rng.normal(size=20)
-    with pytest.raises(ValueError, match=r"`k`: expected an integer >= 1. Received: k=0"):
-        ksg_mi(x, x, k=0)
-    with pytest.raises(ValueError, match=r"`k`: expected fewer neighbours than samples \(20\)"):
-        ksg_mi(x, x, k=20)
+    with pytest.raises(ValueError, match=r"`n_neighbors`: expected an integer >= 1"):
+        ksg_mi(x, x, n_neighbors=0)
+    with pytest.raises(ValueError, match=r"`n_neighbors`: expected fewer neighbours than samples"):
+        ksg_mi(x, x, n_neighbors=20)
+    with pytest.raises(ValueError, match=r"`transform`"):
+        ksg_mi(x, x, transform="rank")
+    with pytest.raises(TypeError, match=r"unexpected keyword"):
+        ksg_mi(x, x, neighbours=3)
     with pytest.raises(ValueError, match=r"`algorithm`.*Received: algorithm='kd'"):
         ksg_mi(x, x, algorithm="kd")
     with pytest.raises(ValueError, match=r"`y`: expected 20 samples"):
         ksg_mi(x, x[:10])
     with pytest.raises(ValueError, match=r"`labels`: expected at least one class"):
         ross_mi(x, np.arange(20))
+
+
+def test_empty_inputs_raise_naming_the_argument():
+    with pytest.raises(ValueError, match=r"`x`.*shape \(0,\)"):
+        ksg_mi(np.zeros(0), np.zeros(0))
+    with pytest.raises(ValueError, match=r"`y`.*shape \(5, 0\)"):
+        ksg_mi(np.zeros(5), np.zeros((5, 0)))
+    with pytest.raises(ValueError, match=r"`x`.*shape \(0, 3\)"):
+        ross_mi(np.zeros((0, 3)), np.zeros(0, int))
+
+
+def test_k_is_a_deprecated_alias_of_n_neighbors(rng):
+    x, y = _bivariate(rng, 300)
+    with pytest.warns(DeprecationWarning, match=r"`k` is deprecated.*`n_neighbors`"):
+        old = ksg_mi(x, y, k=5)
+    assert old.value == ksg_mi(x, y, n_neighbors=5).value
+    labels = (x > 0).astype(int)
+    with pytest.warns(DeprecationWarning, match=r"ross_mi: `k` is deprecated"):
+        old = ross_mi(y, labels, k=4)
+    assert old.value == ross_mi(y, labels, n_neighbors=4).value
+    with pytest.raises(TypeError, match=r"pass `n_neighbors` only"):
+        ksg_mi(x, y, k=5, n_neighbors=4)
+
+
+# --- ties: ReLU zeros, dead and constant units, quantised data ----------------------------------
+# Before the jitter these gave -2.65 (half-zero ReLU unit vs labels), -2.0 (two ReLU units),
+# -7.1 (both sides constant) and -6.4 (a dead unit vs labels).
+
+
+def _relu_case(seed, n=2000):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=n)
+    labels = (z + 0.5 * rng.normal(size=n) > 0).astype(int)
+    other = np.maximum(0.8 * z + 0.6 * rng.normal(size=n), 0.0)
+    return np.maximum(z, 0.0), other, labels
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ties_relu_units_agree_with_sklearn(seed):
+    relu, other, labels = _relu_case(seed)
+    # Both sides jitter the ~1000 tied zeros with different draws; over seeds 0-4 the two
+    # differed by at most 0.012 nats (Ross) and 0.002 (KSG), against values of 0.31.
+    sk_ross = mutual_info_classif(relu[:, None], labels, random_state=seed)[0]
+    assert ross_mi(relu, labels, seed=seed).value == pytest.approx(sk_ross, abs=0.04)
+    sk_ksg = mutual_info_regression(relu[:, None], other, random_state=seed)[0]
+    assert ksg_mi(relu, other, seed=seed).value == pytest.approx(sk_ksg, abs=0.03)
+    assert sk_ross > 0.2 and sk_ksg > 0.2  # the cases carry information
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_ties_constant_and_dead_units_give_zero(seed):
+    _, _, labels = _relu_case(seed)
+    n = labels.shape[0]
+    for x, y in ((np.ones(n), np.full(n, 2.0)), (np.zeros(n), np.arange(n) % 7 * 1.0)):
+        value = ksg_mi(x, y, seed=seed).value
+        assert abs(value) < 0.05, value
+        assert mutual_info_regression(x[:, None], y, random_state=seed)[0] < 0.05
+    dead = ross_mi(np.zeros((n, 3)), labels, seed=seed).value
+    assert abs(dead) < 0.05 and mutual_info_classif(np.zeros((n, 1)), labels)[0] < 0.05
+
+
+def test_ties_quantised_input_agrees_with_sklearn(rng):
+    z = rng.normal(size=2000)
+    q = np.round(2 * z) / 2  # 17 levels: every value tied with many others
+    expected = mutual_info_regression(q[:, None], z, random_state=0)[0]
+    assert ksg_mi(q, z).value == pytest.approx(expected, abs=0.03)
+    # I(Q; Z) = H(Q) for a deterministic quantiser: the empirical entropy of the levels.
+    p = np.unique(q, return_counts=True)[1] / q.size
+    assert ksg_mi(q, z).value == pytest.approx(-np.sum(p * np.log(p)), abs=0.1)
+
+
+def test_copula_is_exactly_invariant_under_monotone_maps(rng):
+    x, y = _bivariate(rng, 1500)
+    base = ksg_mi(x, y, transform="copula").value
+    assert ksg_mi(np.exp(x), y, transform="copula").value == base
+    assert ksg_mi(x, np.arctan(3 * y) - 7.0, transform="copula").value == base
+    assert (
+        ksg_mi(x**3, -np.exp(-y), transform="copula").value == base
+    )  # decreasing: also a bijection
+    labels = (y > 0).astype(int)
+    assert (
+        ross_mi(np.exp(x), labels, transform="copula").value
+        == ross_mi(x, labels, transform="copula").value
+    )
+    assert base == pytest.approx(BIVARIATE, abs=0.07)
+
+
+def test_copula_fixes_heavy_tails(rng):
+    # Cauchy marginals through a Gaussian copula: the MI is that of the underlying normals.
+    x, y = _bivariate(rng, 4000)
+    cx, cy = np.tan(np.pi * (stats.norm.cdf(x) - 0.5)), np.tan(np.pi * (stats.norm.cdf(y) - 0.5))
+    assert ksg_mi(cx, cy, transform="copula").value == pytest.approx(BIVARIATE, abs=0.05)

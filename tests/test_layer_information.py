@@ -55,11 +55,11 @@ def test_logged_values_equal_direct_estimator_calls(rng):
     x, y = _data(rng)
     model = _mlp()
     model.compile("adam", SPARSE_CE)
-    info = LayerInformation(x, y, probe_size=200, noise_variance=0.05)
+    info = LayerInformation(x, y, probe_size=200, noise_variance=0.05, relative_noise=False)
     history = model.fit(x, y, epochs=2, batch_size=64, verbose=0, callbacks=[info])
     names = ["h1", "h2", "out"]
-    assert info.layer_names == names
-    assert info.probe_x.shape == (200, 6)
+    assert info.measured_layers == names
+    assert info.probe.shape == (200, 6)
     # The last measurement is on the final weights: the same activations give the same numbers.
     for name, t in zip(names, _activations(model, names, info.probe_x), strict=True):
         i_tx, i_ty = kde_mi_plane(t, info.probe_y, noise_variance=0.05, dtype="float32")
@@ -69,8 +69,10 @@ def test_logged_values_equal_direct_estimator_calls(rng):
         assert len(history.history[f"info/I_TX/{name}"]) == 2
     trajectory = info.trajectory
     assert list(trajectory["epochs"]) == [0, 1, 2]
-    assert trajectory["I_TX"].shape == trajectory["I_TY"].shape == (3, 3)
-    np.testing.assert_array_equal(trajectory["I_TX"][1:, 0], history.history["info/I_TX/h1"])
+    assert np.shape(trajectory["I_TX"]) == np.shape(trajectory["I_TY"]) == (3, 3)
+    np.testing.assert_array_equal(
+        np.array(trajectory["I_TX"])[1:, 0], history.history["info/I_TX/h1"]
+    )
     assert history.history["info/violations"] == [
         sum(v.epoch == e for v in info.violations) for e in (1, 2)
     ]
@@ -88,8 +90,9 @@ def test_probe_is_a_seeded_subsample_and_config_round_trips(rng):
     np.testing.assert_allclose(back.probe_x, a.probe_x)  # float32 -> list -> float64: exact
     np.testing.assert_array_equal(back.probe_y, a.probe_y)
     assert set(a.get_config()) == {
-        "x", "y", "probe_size", "every", "layers", "estimator", "noise_variance", "bins", "k",
-        "tolerance", "seed", "plot_path", "dtype",
+        "probe", "labels", "probe_size", "every_n_epochs", "layer_names", "estimator",
+        "noise_variance", "relative_noise", "bins", "n_neighbors", "tolerance", "seed",
+        "plot_path", "dtype", "batch_size",
     }  # fmt: skip
 
 
@@ -102,12 +105,12 @@ def test_functional_model_with_our_layers_and_binning(rng):
     out = keras.layers.Dense(3, name="out")(h)
     model = keras.Model(inputs, out)
     model.compile("adam", SPARSE_CE)
-    info = LayerInformation(x, y, probe_size=150, estimator="binning", bins=10, every=2)
+    info = LayerInformation(x, y, probe_size=150, estimator="binning", bins=10, every_n_epochs=2)
     history = model.fit(x, y, epochs=3, batch_size=64, verbose=0, callbacks=[info])
-    assert info.layer_names == ["rg1", "side", "merge", "out"]
+    assert info.measured_layers == ["rg1", "side", "merge", "out"]
     assert list(info.trajectory["epochs"]) == [0, 2, 3]  # every 2 epochs and after the last
     assert len(history.history["info/I_TX/rg1"]) == 2
-    for name, t in zip(info.layer_names, _activations(model, info.layer_names, info.probe_x),
+    for name, t in zip(info.measured_layers, _activations(model, info.measured_layers, info.probe),
                        strict=True):  # fmt: skip
         i_tx, i_ty = binning_mi_plane(t, info.probe_y, bins=10)
         assert history.history[f"info/I_TX/{name}"][-1] == i_tx.value
@@ -133,14 +136,15 @@ def test_subclassed_model_records_layer_outputs_in_call_order(rng):
     x, y = _data(rng)
     model = ResidualNet()
     model.compile("adam", SPARSE_CE)
-    info = LayerInformation(x, y, probe_size=120, layers=["second", "first", "head"])
+    info = LayerInformation(x, y, probe_size=120, layer_names=["second", "first", "head"])
     history = model.fit(x, y, epochs=1, batch_size=64, verbose=0, callbacks=[info])
-    assert info.layer_names == ["first", "second", "head"]
+    assert info.measured_layers == ["first", "second", "head"]
     first = model.a(info.probe_x)
     second = model.b(first)
     head = model.head(second + first)
     for name, t in (("first", first), ("second", second), ("head", head)):
-        expected = kde_mi_plane(np.asarray(t, np.float64), info.probe_y, dtype="float32")
+        expected = kde_mi_plane(np.asarray(t, np.float64), info.probe_y, dtype="float32",
+                                noise_variance=0.1, relative_noise=True)  # fmt: skip
         assert history.history[f"info/I_TX/{name}"][-1] == pytest.approx(expected[0].value)
         assert history.history[f"info/I_TY/{name}"][-1] == pytest.approx(expected[1].value)
     assert all("call" not in vars(layer) for layer in model.layers)  # hooks removed
@@ -161,13 +165,13 @@ def test_monotonicity_violations_are_reported_with_their_amount(rng):
         ]
     )
     model.compile("sgd", SPARSE_CE)
-    info = LayerInformation(x, y, probe_size=100)
+    info = LayerInformation(x, y, probe_size=100, noise_variance=0.1, relative_noise=False)
     history = model.fit(x, y, epochs=1, verbose=0, callbacks=[info])
     record = info.estimates[-1]
     found = [v for v in info.violations if v.epoch == 1]
     assert found and found[0].earlier == "narrow" and found[0].later == "wide"
     amount = record["I_TX"]["wide"].value - record["I_TX"]["narrow"].value
-    assert found[0] == MonotonicityViolation(1, "narrow", "wide", amount)
+    assert found[0] == MonotonicityViolation(1, "narrow", "wide", amount, certain=True)
     assert amount > 1.0
     assert history.history["info/violations"] == [len(found)]
 
@@ -205,7 +209,7 @@ def test_continuous_targets_and_knn_estimators(rng):
     # A continuous target: I(T;Y) by KSG whatever the I(T;X) estimator.
     assert history.history["info/I_TY/h"][-1] == ksg_mi(t, info.probe_y).value
     labels = (x[:, 0] > 0).astype("int32")
-    knn = LayerInformation(x, labels, probe_size=150, estimator="ksg", layers=["h"])
+    knn = LayerInformation(x, labels, probe_size=150, estimator="ksg", layer_names=["h"])
     history = model.fit(x, labels.astype("float32"), epochs=1, verbose=0, callbacks=[knn])
     t = _activations(model, ["h"], knn.probe_x)[0]
     assert history.history["info/I_TX/h"][-1] == ksg_mi(t, knn.probe_x).value
@@ -222,7 +226,7 @@ def test_dataset_probe_under_mirrored_strategy(rng, two_cpu_strategy):
     history = model.fit(dataset, epochs=1, verbose=0, shuffle=False, callbacks=[info])
     assert info.probe_x.shape == (64, 6)
     t = _activations(model, ["h2"], info.probe_x)[0]
-    expected = kde_mi_input(t, dtype="float32").value
+    expected = kde_mi_input(t, dtype="float32", noise_variance=0.1, relative_noise=True).value
     assert history.history["info/I_TX/h2"][-1] == pytest.approx(expected, abs=1e-9)
 
 
@@ -247,8 +251,17 @@ def test_plot_saved_at_the_end_of_fit(rng, tmp_path):
     assert path.stat().st_size > 1000
     fig = plot_information_plane(info.trajectory)
     ax = fig.axes[0]
-    assert len(ax.lines) == 3 and ax.get_xlabel() == "I(T; X) [nats]"
-    np.testing.assert_array_equal(ax.lines[0].get_xdata(), info.trajectory["I_TX"][:, 0])
+    # three layer curves, three label leaders, the ceiling
+    assert len(ax.lines) == 7 and ax.get_xlabel() == "I(T; X) [nats]"
+    assert any(np.allclose(line.get_xdata(), math.log(100)) for line in ax.lines)
+    texts = sorted((t.get_position()[1], t.get_text().strip()) for t in ax.texts)
+    gaps = np.diff([y for y, _ in texts])
+    assert {name for _, name in texts if name in ("h1", "h2", "out")} == {
+        "h1",
+        "h2",
+        "out",
+    } and np.all(gaps > 0)
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), np.array(info.trajectory["I_TX"])[:, 0])
     with pytest.raises(ValueError, match=r"`trajectory`.*I\(T;Y\)"):
         plot_information_plane({**info.trajectory, "I_TY": None})
 
@@ -257,18 +270,22 @@ def test_plot_saved_at_the_end_of_fit(rng, tmp_path):
     ("kwargs", "error", "match"),
     [
         ({"probe_size": 1}, ValueError, r"`probe_size`: expected an integer >= 2"),
-        ({"every": 0}, ValueError, r"`every`: expected an integer >= 1. Received: every=0"),
+        ({"every_n_epochs": 0}, ValueError, r"`every_n_epochs`: expected an integer >= 1"),
         ({"estimator": "mine"}, ValueError, r"`estimator`.*Received: estimator='mine'"),
         ({"noise_variance": 0.0}, ValueError, r"`noise_variance`.*noise_variance=0.0"),
+        ({"noise_variance": "0.1"}, TypeError, r"`noise_variance`"),
+        ({"relative_noise": 1}, TypeError, r"`relative_noise`"),
         ({"tolerance": -1.0}, ValueError, r"`tolerance`.*tolerance=-1.0"),
-        ({"layers": [1.5]}, TypeError, r"`layers`: expected None or a list"),
-        ({"y": np.zeros(3)}, ValueError, r"`y`: expected 10 labels"),
-        ({"y": None, "plot_path": "p.png"}, ValueError, r"`plot_path`.*needs labels"),
+        ({"layer_names": [1.5]}, TypeError, r"`layer_names`: expected None or a list"),
+        ({"layer_names": []}, ValueError, r"`layer_names`: an empty list selects nothing"),
+        ({"labels": np.zeros(3)}, ValueError, r"`labels`: expected 10 labels"),
+        ({"probe": [np.zeros((10, 2)), np.zeros((9, 2))]}, ValueError, r"same number of samples"),
+        ({"labels": None, "plot_path": "p.png"}, ValueError, r"`plot_path`.*needs `labels`"),
         ({"dtype": "float16"}, ValueError, r"`dtype`.*Received: dtype='float16'"),
     ],
 )
 def test_invalid_arguments(kwargs, error, match):
-    arguments = {"x": np.zeros((10, 2)), "y": np.zeros(10, "int32"), **kwargs}
+    arguments = {"probe": np.zeros((10, 2)), "labels": np.zeros(10, "int32"), **kwargs}
     with pytest.raises(error, match=match):
         LayerInformation(**arguments)
 
@@ -277,8 +294,12 @@ def test_unknown_layer_name_is_reported(rng):
     x, y = _data(rng)
     model = _mlp()
     model.compile("adam", SPARSE_CE)
-    with pytest.raises(ValueError, match=r"`layers`.*'nope' not in"):
-        model.fit(x, y, epochs=1, verbose=0, callbacks=[LayerInformation(x, y, layers=["nope"])])
+    info = LayerInformation(x, y, layer_names=["h1", "nope"])
+    with pytest.raises(
+        ValueError, match=r"'nope' matches no layer.*Available: \['h1', 'h2', 'out'\]"
+    ):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[info])
+    assert model.optimizer.iterations.numpy() == 0  # raised at on_train_begin, before any step
 
 
 def test_example_runs_quick(tmp_path):
@@ -291,3 +312,99 @@ def test_example_runs_quick(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "plane.png").exists()
     assert "I(T;X)" in result.stdout
+
+
+def test_saturation_flag_in_history_warns_once_and_saturated_pairs_are_not_violations(rng):
+    x, y = _data(rng)
+    model = _mlp()
+    model.compile("adam", SPARSE_CE)
+    # Absolute noise 1e-6: every layer separates all 100 probe points, I(T;X) = log 100.
+    info = LayerInformation(x, y, probe_size=100, noise_variance=1e-6, relative_noise=False)
+    with pytest.warns(UserWarning, match=r"ceiling log n = 4.61") as caught:
+        history = model.fit(x, y, epochs=2, verbose=0, callbacks=[info])
+    assert len([w for w in caught if "ceiling" in str(w.message)]) == 3  # once per layer
+    assert history.history["info_saturated/h1"] == [1.0, 1.0]
+    assert history.history["info/violations"] == [0, 0]
+    assert history.history["info/saturated_pairs"] == [2, 2]
+    # The default relative noise keeps the same layers below the ceiling.
+    rel = LayerInformation(x, y, probe_size=100)
+    history = model.fit(x, y, epochs=1, verbose=0, callbacks=[rel])
+    assert all(history.history[f"info_saturated/{n}"] == [0.0] for n in ("h1", "h2", "out"))
+    assert max(history.history[f"info/I_TX/{n}"][0] for n in ("h1", "h2")) < 0.95 * math.log(100)
+
+
+def _two_input_model():
+    a, b = keras.Input((4,), name="a"), keras.Input((2,), name="b")
+    h = keras.layers.Dense(6, activation="tanh", name="h")(keras.layers.Concatenate()([a, b]))
+    inner = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5, activation="relu",
+                              name="deep")], name="block")  # fmt: skip
+    return keras.Model([a, b], keras.layers.Dense(3, name="out")(inner(h)))
+
+
+def test_multi_input_dict_and_dataset_probes_and_nested_layers(rng):
+    x, y = _data(rng)
+    a, b = x[:, :4], x[:, 4:]
+    model = _two_input_model()
+    model.compile("adam", SPARSE_CE)
+    dataset = tf.data.Dataset.from_tensor_slices(({"a": a, "b": b}, y)).batch(50)
+    infos = {
+        "list": LayerInformation([a, b], y, probe_size=80, layer_names=["h", "block/deep"]),
+        "dict": LayerInformation({"a": a, "b": b}, y, probe_size=80, layer_names=["h", "deep"]),
+        "dataset": LayerInformation(dataset, probe_size=80, layer_names=["h", "block/*"]),
+    }
+    model.fit([a, b], y, epochs=1, verbose=0, callbacks=list(infos.values()))
+    reader = keras.Model(model.inputs, model.get_layer("h").output)
+    for form, info in infos.items():
+        assert info.measured_layers == ["h", "block/deep"], form
+        probe = info.probe if form == "list" else [info.probe["a"], info.probe["b"]]
+        t = np.asarray(reader(probe), np.float64)
+        expected = kde_mi_plane(t, info.labels, dtype="float32", noise_variance=0.1,
+                                relative_noise=True)  # fmt: skip
+        assert info.estimates[-1]["I_TX"]["h"].value == pytest.approx(expected[0].value, 1e-9)
+        deep = info.estimates[-1]["I_TX"]["block/deep"].value
+        assert 0.0 < deep < math.log(80)
+    back = assert_config_roundtrip(infos["list"])
+    assert isinstance(back.probe, list) and back.probe[1].shape == (80, 2)
+
+
+def test_a_wrong_probe_fails_at_train_begin_naming_expected_and_received(rng):
+    x, y = _data(rng)
+    model = _two_input_model()
+    model.compile("adam", SPARSE_CE)
+    info = LayerInformation(x, y, probe_size=50)  # one (n, 6) array for inputs a (4,) and b (2,)
+    with pytest.raises(ValueError, match=r"1 input array\(s\) for 2 model input\(s\)\). Expected "
+                       r"inputs: a \(None, 4\), b \(None, 2\). Received: one array of shape"):  # fmt: skip
+        model.fit([x[:, :4], x[:, 4:]], y, epochs=1, verbose=0, callbacks=[info])
+    assert model.optimizer.iterations.numpy() == 0
+
+
+def test_old_argument_names_warn_and_still_work(rng):
+    x, y = _data(rng)
+    with pytest.warns(DeprecationWarning) as caught:
+        old = LayerInformation(x=x, y=y, every=2, layers=["h1"], k=4, probe_size=50)
+    assert sorted(str(w.message).split("`")[1] for w in caught) == ["every", "k", "layers", "x",
+                                                                     "y"]  # fmt: skip
+    assert (old.every_n_epochs, old.layer_names, old.n_neighbors) == (2, ["h1"], 4)
+    np.testing.assert_array_equal(old.probe, LayerInformation(x, y, probe_size=50).probe)
+    with pytest.raises(TypeError, match=r"pass `probe` only"):
+        LayerInformation(probe=x, x=x)
+    with pytest.raises(TypeError, match=r"unexpected arguments \['colour'\]"):
+        LayerInformation(x, colour="red")
+
+
+def test_knn_estimators_on_relu_layers_with_dead_units_are_sane(rng):
+    # Half the units dead (bias -50): every probe sample ties at 0 there. Before the tie
+    # treatment Ross and KSG gave large negative values on such layers.
+    x, _ = _data(rng)
+    labels = (x[:, 0] > 0).astype("int32")
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4, activation="relu",
+                              name="h"), keras.layers.Dense(2, name="out")])  # fmt: skip
+    kernel, bias = model.get_layer("h").get_weights()
+    bias[:2] = -50.0
+    model.get_layer("h").set_weights([kernel, bias])
+    info = LayerInformation(x, labels, probe_size=300, estimator="ksg", layer_names=["h"])
+    info.set_model(model)
+    record = info.measure(0)
+    i_ty = record["I_TY"]["h"].value
+    assert -0.05 < i_ty < math.log(2)
+    assert record["I_TX"]["h"].value > 0.5  # the two live units carry the input

@@ -5,10 +5,28 @@ import math
 import keras
 import numpy as np
 
-from keras_rg._validation import check_int
-from keras_rg.systems.coupling_fit import _DOMAINS, _check_order, fit_couplings
+from keras_rg.arguments import check_bool, check_choice, check_int, renamed_argument
+from keras_rg.probe import (
+    DEFAULT_BATCH_SIZE,
+    ProbeReader,
+    as_probe,
+    check_layer_names,
+    probe_length,
+    probe_to_config,
+)
+from keras_rg.systems.coupling_fit import fit_couplings
 
 __all__ = ["CouplingTracker"]
+
+
+class _Trajectory(dict):
+    """The trajectory dict (lists, ``"epochs"``). Calling it returns the old method's result,
+    ``{"epoch", "theta", "stderr", "distance"}`` as NumPy arrays, kept for one release for callers
+    not yet moved to the property."""
+
+    def __call__(self):
+        return {"epoch": np.asarray(self["epochs"]), "theta": np.asarray(self["theta"]),
+                "stderr": np.asarray(self["stderr"]), "distance": np.asarray(self["distance"])}  # fmt: skip
 
 
 @keras.saving.register_keras_serializable(package="keras_rg")
@@ -16,7 +34,7 @@ class CouplingTracker(keras.callbacks.Callback):
     """Every ``every_n_epochs`` epochs, fits θ̃^t to a layer's outputs on a probe set.
 
     The outputs ``F(x_k; W_t) ∈ R^M`` of the chosen layer (flattened per sample) are treated as a
-    system with the Hamiltonian ``Σ_r θ̃_r^t |F|^(2r)`` (seed 001, eq. 39) and θ̃^t is its
+    system with the Hamiltonian ``Σ_r θ̃_r^t |F|^(2r)`` (Gong & Xia, eq. 39) and θ̃^t is its
     maximum-likelihood estimate, ``keras_rg.systems.coupling_fit.fit_couplings``, with Fisher
     standard errors. Writes into ``logs`` (so ``History`` and ``TensorBoard`` see them):
 
@@ -24,17 +42,22 @@ class CouplingTracker(keras.callbacks.Callback):
     - ``<prefix>_distance``: ``‖θ̃^t − θ*‖₂`` when ``theta_star`` is given (inf if θ* is).
 
     The trajectory is kept for plotting: ``epochs`` (epochs completed; 0 is before training when
-    ``track_initial``), ``fits`` (``CouplingFit`` objects), and the arrays ``theta``,
-    ``stderr`` and ``distance``. A fit that cannot be made (e.g. all outputs zero) is recorded
-    as NaN.
+    ``track_initial``), ``fits`` (``CouplingFit`` objects), the arrays ``theta``, ``stderr`` and
+    ``distance``, and the property ``trajectory`` (a dict of lists: ``epochs``, ``theta``,
+    ``stderr``, ``distance``). A fit that cannot be made (e.g. all outputs zero) is recorded as
+    NaN. The layer is read by ``keras_rg.probe.ProbeReader``: a name that matches no layer (a
+    typo) raises at ``on_train_begin`` listing the model's layers.
 
     Args:
-        probe: model inputs to read the layer on (stored in the config: keep it modest).
-        layer_name: the feature layer; None reads the model's output. Defaults to None.
+        probe: model inputs to read the layer on: an array, a list or dict of arrays or a
+            ``tf.data.Dataset`` (stored in the config: keep it modest).
+        layer_names: the feature layer: one name (or a one-layer list, or a glob matching one
+            layer); None reads the model's output. Defaults to None. ``layer_name`` is its
+            deprecated name.
         order: the number of couplings R. Defaults to 2.
         theta_star: the RG fixed point θ* to measure the distance to (R values), or None.
             Defaults to None.
-        domain: ``"positive"`` (θ_r >= 0, the family of seed 001) or ``"natural"``.
+        domain: ``"positive"`` (θ_r >= 0, Gong & Xia's family) or ``"natural"``.
             Defaults to ``"positive"``.
         every_n_epochs: logging period in epochs (>= 1). Defaults to 1.
         track_initial: also fit θ̃^0 at the start of training. Defaults to True.
@@ -42,40 +65,41 @@ class CouplingTracker(keras.callbacks.Callback):
         batch_size: probe batch size for the forward pass. Defaults to 1024.
 
     Example:
-        >>> tracker = CouplingTracker(np.random.normal(size=(64, 8)), layer_name="features",
+        >>> tracker = CouplingTracker(np.random.normal(size=(64, 8)), layer_names="features",
         ...                           order=2, theta_star=[0.5, 0.1])
         >>> history = model.fit(x, y, epochs=5, callbacks=[tracker])  # doctest: +SKIP
         >>> history.history["theta_1"], tracker.theta  # doctest: +SKIP
 
-    Reference: seed 001 (Gong & Xia), §3.2, eq. 39–40 and Theorem 3.1.
+    Reference: Gong & Xia, *Interpreting FCDNNs via RG on exponential family*, §3.2,
+    eq. 39–40 and Theorem 3.1 (docs/exponential_family.md).
     """
 
     def __init__(
         self,
         probe,
-        layer_name=None,
+        layer_names=None,
         order=2,
         theta_star=None,
         domain="positive",
         every_n_epochs=1,
         track_initial=True,
         prefix="theta",
-        batch_size=1024,
+        batch_size=DEFAULT_BATCH_SIZE,
+        **kwargs,
     ):
         super().__init__()
-        self.order = _check_order(order)
-        self.probe = np.asarray(probe, dtype=np.float32)
-        if self.probe.ndim < 1 or self.probe.shape[0] <= self.order + 1:
+        layer_names = renamed_argument(kwargs, "layer_name", "layer_names", layer_names,
+                                       "CouplingTracker", default=None)  # fmt: skip
+        if kwargs:
+            raise TypeError(f"CouplingTracker() got unexpected arguments {sorted(kwargs)}")
+        self.order = check_int("order", order)
+        self.probe, _ = as_probe(probe)
+        if probe_length(self.probe) <= self.order + 1:
             raise ValueError(
                 f"Received an invalid value for `probe`: expected more than order + 1 = "
-                f"{self.order + 1} input samples. Received: probe of shape {self.probe.shape}"
+                f"{self.order + 1} input samples. Received: {probe_length(self.probe)}"
             )
-        if layer_name is not None and not isinstance(layer_name, str):
-            raise ValueError(
-                "Received an invalid value for `layer_name`: expected a layer name or None. "
-                f"Received: layer_name={layer_name!r}"
-            )
-        self.layer_name = layer_name
+        self.layer_names = check_layer_names(layer_names)
         if theta_star is not None:
             star = np.asarray(theta_star, dtype=np.float64).reshape(-1)
             if star.size != self.order or np.any(np.isnan(star)) or np.any(star < 0):
@@ -85,14 +109,9 @@ class CouplingTracker(keras.callbacks.Callback):
                 )
             theta_star = [float(v) for v in star]
         self.theta_star = theta_star
-        if domain not in _DOMAINS:
-            raise ValueError(
-                f"Received an invalid value for `domain`: expected one of {_DOMAINS}. "
-                f"Received: domain={domain!r}"
-            )
-        self.domain = domain
+        self.domain = check_choice("domain", domain, ("positive", "natural"))
         self.every_n_epochs = check_int("every_n_epochs", every_n_epochs)
-        self.track_initial = bool(track_initial)
+        self.track_initial = check_bool("track_initial", track_initial)
         if not isinstance(prefix, str) or not prefix:
             raise ValueError(
                 f"Received an invalid value for `prefix`: expected a non-empty string. "
@@ -102,25 +121,49 @@ class CouplingTracker(keras.callbacks.Callback):
         self.batch_size = check_int("batch_size", batch_size)
         self.epochs = []
         self.fits = []
-        self._feature_model = None
-        self._feature_model_of = None
+        self._reader = None
+        self._reader_of = None
+
+    @property
+    def layer_name(self):
+        """The feature layer's name (old spelling; one name or None)."""
+        return None if self.layer_names is None else self.layer_names[0]
 
     # ------------------------------------------------------------------ reading the layer
-    def _features(self):
-        if self._feature_model_of is not self.model:
-            if self.layer_name is None:
-                self._feature_model = self.model
+    def _ensure_reader(self):
+        if self._reader_of is not self.model:
+            if self.layer_names is None:
+                self._reader = None
             else:
-                layer = self.model.get_layer(self.layer_name)
-                inputs = self.model.inputs
-                inputs = inputs[0] if len(inputs) == 1 else inputs
-                self._feature_model = keras.Model(inputs, layer.output)
-            self._feature_model_of = self.model
-        out = []
-        for start in range(0, self.probe.shape[0], self.batch_size):
-            batch = self.probe[start : start + self.batch_size]
-            out.append(keras.ops.convert_to_numpy(self._feature_model(batch, training=False)))
-        out = np.concatenate(out, axis=0).astype(np.float64)
+                reader = ProbeReader(self.model, self.probe, self.layer_names,
+                                     batch_size=self.batch_size)  # fmt: skip
+                if len(reader.names) != 1:
+                    raise ValueError(
+                        "Received an invalid value for `layer_names`: expected one feature layer."
+                        f" Received: layer_names={self.layer_names!r} selecting {reader.names}"
+                    )
+                self._reader = reader
+            self._reader_of = self.model
+        return self._reader
+
+    def _features(self):
+        reader = self._ensure_reader()
+        if reader is None:
+            probe = self.probe
+            n = probe_length(probe)
+            out = []
+            for start in range(0, n, self.batch_size):
+                if isinstance(probe, dict):
+                    batch = {k: v[start : start + self.batch_size] for k, v in probe.items()}
+                elif isinstance(probe, list):
+                    batch = [v[start : start + self.batch_size] for v in probe]
+                else:
+                    batch = probe[start : start + self.batch_size]
+                out.append(keras.ops.convert_to_numpy(self.model(batch, training=False)))
+            out = np.concatenate(out, axis=0)
+        else:
+            (out,) = reader.read().values()
+        out = np.asarray(out, dtype=np.float64)
         return out.reshape(out.shape[0], -1)
 
     def features(self):
@@ -164,17 +207,21 @@ class CouplingTracker(keras.callbacks.Callback):
         """``‖θ̃^t − θ*‖₂`` over the recorded epochs (NaN without ``theta_star``)."""
         return np.array([self._distance(row) for row in self.theta])
 
+    @property
     def trajectory(self):
-        """``{"epoch", "theta", "stderr", "distance"}`` as NumPy arrays."""
-        return {
-            "epoch": np.asarray(self.epochs),
-            "theta": self.theta,
-            "stderr": self.stderr,
-            "distance": self.distance,
-        }
+        """``{"epochs", "theta", "stderr", "distance"}`` as lists (epochs completed; 0 = before
+        training). Calling it, ``tracker.trajectory()``, gives the old method's arrays with the
+        key ``"epoch"``, kept for one release."""
+        return _Trajectory(
+            epochs=list(self.epochs),
+            theta=self.theta.tolist(),
+            stderr=self.stderr.tolist(),
+            distance=self.distance.tolist(),
+        )
 
     # ------------------------------------------------------------------ hooks
     def on_train_begin(self, logs=None):
+        self._ensure_reader()  # an unknown layer name or a probe that does not fit fails here
         if self.track_initial and not self.epochs:
             self._record(0)
 
@@ -194,8 +241,8 @@ class CouplingTracker(keras.callbacks.Callback):
 
     def get_config(self):
         return {
-            "probe": self.probe.tolist(),
-            "layer_name": self.layer_name,
+            "probe": probe_to_config(self.probe),
+            "layer_names": self.layer_names,
             "order": self.order,
             "theta_star": self.theta_star,
             "domain": self.domain,

@@ -1,11 +1,12 @@
 """``LayerCouplings``: logs the effective Ising coupling of chosen layers during ``fit``."""
 
 import keras
-import numpy as np
 
+from keras_rg.arguments import check_int
+from keras_rg.probe import ProbeReader, as_probe, check_layer_names, probe_to_config
 from keras_rg.systems.layer_couplings import (
-    _check_lattice_shape,
-    _check_threshold,
+    check_lattice_shape,
+    check_threshold,
     layer_couplings,
 )
 
@@ -28,8 +29,11 @@ class LayerCouplings(keras.callbacks.Callback):
     epoch (a predict on the probe set plus counting), not per batch.
 
     Args:
-        probe: model inputs to read the layers on (kept small: it is stored in the config).
-        layer_names: layers to read; None reads every layer. Defaults to None.
+        probe: model inputs to read the layers on: an array, a list or dict of arrays or a
+            ``tf.data.Dataset`` (kept small: it is stored in the config).
+        layer_names: names or fnmatch globs of the layers to read (an unknown name raises at
+            ``on_train_begin``, listing the available ones); None reads every layer.
+            Defaults to None.
         threshold: float, ``"mean"`` or ``"median"``. Defaults to 0.0.
         lattice_shape: geometry override, ``(N,)`` or ``(L1, L2)``. Defaults to None.
         terms: couplings to fit; must include ``"nn"``. Defaults to ``("nn",)``.
@@ -41,7 +45,7 @@ class LayerCouplings(keras.callbacks.Callback):
         >>> model.fit(x, y, epochs=3, callbacks=[cb])  # doctest: +SKIP
         >>> history.history["coupling/conv"]  # doctest: +SKIP
 
-    Reference: seed 000 (Liaw), Theorem 6; seed 001 (Gong & Xia), ref. [1].
+    Reference: Liaw, Theorem 6; Gong & Xia, ref. [1] (docs/ising.md).
     """
 
     def __init__(
@@ -55,17 +59,10 @@ class LayerCouplings(keras.callbacks.Callback):
         every_n_epochs=1,
     ):
         super().__init__()
-        self.probe = np.asarray(probe, dtype=np.float32)
-        if self.probe.ndim < 1 or self.probe.shape[0] < 2:
-            raise ValueError(
-                "Received an invalid value for `probe`: expected at least two input samples. "
-                f"Received: probe of shape {self.probe.shape}"
-            )
-        if isinstance(layer_names, str):
-            layer_names = [layer_names]
-        self.layer_names = None if layer_names is None else list(layer_names)
-        self.threshold = _check_threshold(threshold)
-        self.lattice_shape = _check_lattice_shape(lattice_shape)
+        self.probe, _ = as_probe(probe)
+        self.layer_names = check_layer_names(layer_names)
+        self.threshold = check_threshold(threshold)
+        self.lattice_shape = check_lattice_shape(lattice_shape)
         self.terms = tuple(terms)
         if "nn" not in self.terms:
             raise ValueError(
@@ -73,18 +70,12 @@ class LayerCouplings(keras.callbacks.Callback):
                 f"Received: terms={terms!r}"
             )
         self.periodic = bool(periodic)
-        if isinstance(every_n_epochs, bool) or not isinstance(every_n_epochs, int):
-            raise ValueError(
-                "Received an invalid value for `every_n_epochs`: expected an integer >= 1. "
-                f"Received: every_n_epochs={every_n_epochs!r}"
-            )
-        if every_n_epochs < 1:
-            raise ValueError(
-                "Received an invalid value for `every_n_epochs`: expected an integer >= 1. "
-                f"Received: every_n_epochs={every_n_epochs!r}"
-            )
-        self.every_n_epochs = every_n_epochs
+        self.every_n_epochs = check_int("every_n_epochs", every_n_epochs)
         self.history = []
+
+    def on_train_begin(self, logs=None):
+        # A probe that does not fit the model, or an unknown layer name, fails here.
+        ProbeReader(self.model, self.probe, self.layer_names)
 
     def couplings(self):
         """``{layer: CouplingEstimate}`` for the current model."""
@@ -114,7 +105,7 @@ class LayerCouplings(keras.callbacks.Callback):
 
     def get_config(self):
         return {
-            "probe": self.probe.tolist(),
+            "probe": probe_to_config(self.probe),
             "layer_names": self.layer_names,
             "threshold": self.threshold,
             "lattice_shape": None if self.lattice_shape is None else list(self.lattice_shape),

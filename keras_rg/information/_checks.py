@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from keras_rg._validation import check_int
+from keras_rg.arguments import check_array, check_int
 
 __all__ = [
     "as_paired_samples",
@@ -19,32 +19,10 @@ __all__ = [
 
 def as_samples(value, name):
     """Returns ``value`` as a float64 array of shape ``(n, d)``: 1-D becomes one column and any
-    trailing axes are flattened (an activation map is one sample per row)."""
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(
-            f"Received an invalid value for `{name}`: expected a numeric array of shape "
-            f"(n_samples, ...). Received: {name} of type {type(value).__name__}"
-        ) from err
-    if array.ndim == 0:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected an array of shape (n_samples, ...)."
-            f" Received: {name} with shape {array.shape}"
-        )
-    array = array.reshape(array.shape[0], -1)
-    if array.shape[0] < 2 or array.shape[1] < 1:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected at least 2 samples and 1 feature. "
-            f"Received: {name} with shape {array.shape}"
-        )
-    if not np.all(np.isfinite(array)):
-        bad = int(np.sum(~np.isfinite(array)))
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected finite values. "
-            f"Received: {name} with {bad} NaN or infinite entries"
-        )
-    return array
+    trailing axes are flattened (an activation map is one sample per row). Empty, non-finite or
+    non-numeric data raise naming ``name`` (``keras_rg.arguments.check_array``)."""
+    array = check_array(name, value, min_ndim=1, min_rows=2)
+    return array.reshape(array.shape[0], -1)
 
 
 def as_paired_samples(x, y):

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from keras_rg.arguments import check_bool
 from keras_rg.information import _blocks
 from keras_rg.information._checks import (
     as_labels,
@@ -15,7 +16,7 @@ from keras_rg.information._checks import (
 )
 from keras_rg.information._result import InformationEstimate
 
-__all__ = ["kde_mi_input", "kde_mi_labels", "kde_mi_plane", "KDE_TEMPORARIES"]
+__all__ = ["kde_mi_input", "kde_mi_labels", "kde_mi_plane", "layer_variance", "KDE_TEMPORARIES"]
 
 # Live (block, n) float64 arrays in one block step: the cross products, the distances, the two
 # kernels and the working copies of the element-wise ops (measured peak: about half of this).
@@ -74,7 +75,14 @@ def _mean_log_sums(t, codes, noise_variance, block_size, dtype):
     return total / n
 
 
-def _prepare(t, labels, noise_variance, block_size, dtype):
+def layer_variance(t):
+    """The layer's total variance on the samples, ``tr Cov(T) = sum_j Var(t_j)``: half the mean
+    squared distance between two samples (0 for a layer that is constant on them)."""
+    samples = as_samples(t, "t")
+    return float(np.sum(np.var(samples, axis=0)))
+
+
+def _prepare(t, labels, noise_variance, block_size, dtype, relative_noise=False):
     samples = as_samples(t, "t")
     # Distances do not change under a shift; centring first shrinks |t|^2 and with it the
     # rounding error of the |a|^2 + |b|^2 - 2 a.b expansion. In place when as_samples copied.
@@ -83,6 +91,7 @@ def _prepare(t, labels, noise_variance, block_size, dtype):
     else:
         samples -= samples.mean(axis=0)
     noise_variance = check_positive_float(noise_variance, "noise_variance")
+    relative_noise = check_bool("relative_noise", relative_noise)
     block_size = check_block_size(block_size)
     if dtype not in _DTYPES:
         raise ValueError(
@@ -91,8 +100,15 @@ def _prepare(t, labels, noise_variance, block_size, dtype):
         )
     n = samples.shape[0]
     codes = np.zeros(n, np.int64) if labels is None else as_labels(labels, n)
-    means = _mean_log_sums(samples, codes, noise_variance, block_size, dtype)
-    hyper = {"noise_variance": noise_variance, "dtype": dtype}
+    hyper = {"noise_variance": noise_variance, "dtype": dtype, "relative_noise": relative_noise}
+    variance = noise_variance
+    if relative_noise:
+        spread = float(np.sum(np.var(samples, axis=0)))
+        # A layer constant on the probe carries nothing at any noise: keep the ratio itself.
+        variance = noise_variance * spread if spread > 0 else noise_variance
+        hyper["layer_variance"] = spread
+    hyper["absolute_noise_variance"] = variance
+    means = _mean_log_sums(samples, codes, variance, block_size, dtype)
     return n, codes, means, hyper
 
 
@@ -117,7 +133,7 @@ def _label_estimate(n, codes, means, hyper):
     )
 
 
-def kde_mi_input(t, *, noise_variance=0.1, block_size=None, dtype="float64"):
+def kde_mi_input(t, *, noise_variance=0.1, block_size=None, dtype="float64", relative_noise=False):
     """Pairwise-distance bounds on ``I(T + Z; X)``, Z ~ N(0, noise_variance * I), in nats.
 
     For a deterministic layer ``T = f(X)`` and X uniform over the ``n`` given inputs, ``T + Z`` is
@@ -128,8 +144,10 @@ def kde_mi_input(t, *, noise_variance=0.1, block_size=None, dtype="float64"):
         lower = -mean_i log mean_j exp(-D_ij / (8 noise_variance))   (Bhattacharyya distance)
 
     both in ``[0, log n]``. ``value`` is the upper bound, as used by Saxe et al. (2018). This is the
-    noise-regularised layer information of seed 000 (Liaw), Definition 3: without noise it is
+    noise-regularised layer information of Liaw's Definition 3 (docs/information.md): without noise it is
     infinite for continuous X, and with ``n`` samples it cannot exceed ``log n``.
+    With an absolute ``noise_variance`` the estimate depends on the layer's scale (``T -> lambda
+    T`` changes it, though ``I(T; X)`` does not); ``relative_noise=True`` removes that.
 
     The ``O(n^2 d)`` pairwise work runs in TensorFlow (on a GPU when there is one) in row blocks,
     in float64 by default, so memory is ``O(block * n)`` plus the samples.
@@ -139,6 +157,12 @@ def kde_mi_input(t, *, noise_variance=0.1, block_size=None, dtype="float64"):
         noise_variance: Variance of the added Gaussian noise, the estimator's resolution.
             Defaults to 0.1.
         block_size: Rows per block. Defaults to ``None``: as many as fit 128 MiB.
+        relative_noise: Read ``noise_variance`` as a ratio ``rho`` to the layer's own total
+            variance on the samples (``layer_variance``, ``tr Cov(T)``): the noise is then
+            ``N(0, rho tr Cov(T) I)``, so ``T -> lambda T`` leaves the estimate unchanged (to
+            rounding), as it leaves ``I(T; X)`` unchanged; and since the mean squared distance
+            between samples is ``2 tr Cov(T)``, the typical kernel exponent is ``1 / rho`` in a
+            layer of any width. Defaults to False (absolute).
         dtype: ``"float64"`` or ``"float32"`` for the pairwise sums. float32 is about 3x faster
             on a CPU; its rounding error in the squared distances is about ``1e-7 |t - mean|^2``,
             a relative error ``1e-7 |t - mean|^2 / noise_variance`` in each kernel term: about
@@ -156,11 +180,13 @@ def kde_mi_input(t, *, noise_variance=0.1, block_size=None, dtype="float64"):
     >>> est.saturated  # 500 well-separated points at tiny noise: log 500
     True
     """
-    n, _, means, hyper = _prepare(t, None, noise_variance, block_size, dtype)
+    n, _, means, hyper = _prepare(t, None, noise_variance, block_size, dtype, relative_noise)
     return _input_estimate(n, means, hyper)
 
 
-def kde_mi_labels(t, labels, *, noise_variance=0.1, block_size=None, dtype="float64"):
+def kde_mi_labels(
+    t, labels, *, noise_variance=0.1, block_size=None, dtype="float64", relative_noise=False
+):
     """Pairwise-distance estimate of ``I(T + Z; Y)`` for class labels Y, in nats.
 
     ``I(T + Z; Y) = H(T + Z) - sum_c p_c H(T + Z | Y = c)``, each entropy that of a Gaussian mixture
@@ -176,6 +202,12 @@ def kde_mi_labels(t, labels, *, noise_variance=0.1, block_size=None, dtype="floa
         labels: Class labels, ``(n,)`` integers or ``(n, C)`` one-hot rows.
         noise_variance: Variance of the added Gaussian noise. Defaults to 0.1.
         block_size: Rows per block. Defaults to ``None``: as many as fit 128 MiB.
+        relative_noise: Read ``noise_variance`` as a ratio ``rho`` to the layer's own total
+            variance on the samples (``layer_variance``, ``tr Cov(T)``): the noise is then
+            ``N(0, rho tr Cov(T) I)``, so ``T -> lambda T`` leaves the estimate unchanged (to
+            rounding), as it leaves ``I(T; X)`` unchanged; and since the mean squared distance
+            between samples is ``2 tr Cov(T)``, the typical kernel exponent is ``1 / rho`` in a
+            layer of any width. Defaults to False (absolute).
         dtype: ``"float64"`` or ``"float32"`` for the pairwise sums. float32 is about 3x faster
             on a CPU; its rounding error in the squared distances is about ``1e-7 |t - mean|^2``,
             a relative error ``1e-7 |t - mean|^2 / noise_variance`` in each kernel term: about
@@ -193,11 +225,13 @@ def kde_mi_labels(t, labels, *, noise_variance=0.1, block_size=None, dtype="floa
     >>> round(kde_mi_labels(t, y).value, 3)  # classes fully separated: H(Y) = log 2
     0.693
     """
-    n, codes, means, hyper = _prepare(t, labels, noise_variance, block_size, dtype)
+    n, codes, means, hyper = _prepare(t, labels, noise_variance, block_size, dtype, relative_noise)
     return _label_estimate(n, codes, means, hyper)
 
 
-def kde_mi_plane(t, labels, *, noise_variance=0.1, block_size=None, dtype="float64"):
+def kde_mi_plane(
+    t, labels, *, noise_variance=0.1, block_size=None, dtype="float64", relative_noise=False
+):
     """``(I(T + Z; X), I(T + Z; Y))`` from one pairwise pass: equal to ``kde_mi_input`` and
     ``kde_mi_labels`` on the same arguments at about half their combined cost.
 
@@ -206,6 +240,12 @@ def kde_mi_plane(t, labels, *, noise_variance=0.1, block_size=None, dtype="float
         labels: Class labels, ``(n,)`` integers or ``(n, C)`` one-hot rows.
         noise_variance: Variance of the added Gaussian noise. Defaults to 0.1.
         block_size: Rows per block. Defaults to ``None``: as many as fit 128 MiB.
+        relative_noise: Read ``noise_variance`` as a ratio ``rho`` to the layer's own total
+            variance on the samples (``layer_variance``, ``tr Cov(T)``): the noise is then
+            ``N(0, rho tr Cov(T) I)``, so ``T -> lambda T`` leaves the estimate unchanged (to
+            rounding), as it leaves ``I(T; X)`` unchanged; and since the mean squared distance
+            between samples is ``2 tr Cov(T)``, the typical kernel exponent is ``1 / rho`` in a
+            layer of any width. Defaults to False (absolute).
         dtype: ``"float64"`` or ``"float32"`` for the pairwise sums. float32 is about 3x faster
             on a CPU; its rounding error in the squared distances is about ``1e-7 |t - mean|^2``,
             a relative error ``1e-7 |t - mean|^2 / noise_variance`` in each kernel term: about
@@ -223,5 +263,5 @@ def kde_mi_plane(t, labels, *, noise_variance=0.1, block_size=None, dtype="float
     >>> bool(i_tx.lower <= i_tx.value and i_ty.value <= i_ty.upper)
     True
     """
-    n, codes, means, hyper = _prepare(t, labels, noise_variance, block_size, dtype)
+    n, codes, means, hyper = _prepare(t, labels, noise_variance, block_size, dtype, relative_noise)
     return _input_estimate(n, means, hyper), _label_estimate(n, codes, means, hyper)

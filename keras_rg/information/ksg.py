@@ -7,7 +7,7 @@ import tensorflow as tf
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 
-from keras_rg._validation import check_int
+from keras_rg.arguments import check_choice, check_int, renamed_argument
 from keras_rg.information import _blocks
 from keras_rg.information._checks import (
     as_labels,
@@ -16,12 +16,14 @@ from keras_rg.information._checks import (
     check_block_size,
 )
 from keras_rg.information._result import InformationEstimate
+from keras_rg.information.transforms import DEFAULT_JITTER, break_ties, gaussian_copula
 
-__all__ = ["ksg_mi", "ross_mi", "MAX_KNN_DIMENSIONS"]
+__all__ = ["ksg_mi", "ross_mi", "MAX_KNN_DIMENSIONS", "TRANSFORMS"]
 
 # Above this many dimensions in the (joint) space, k-NN estimators are badly biased.
 MAX_KNN_DIMENSIONS = 10
 _ALGORITHMS = ("auto", "tree", "brute")
+TRANSFORMS = (None, "copula")
 
 
 def _standardise(a):
@@ -43,13 +45,29 @@ def _resolve(algorithm):
 
 
 def _check_k(k, n):
-    k = check_int("k", k)
+    k = check_int("n_neighbors", k)
     if k >= n:
         raise ValueError(
-            f"Received an invalid value for `k`: expected fewer neighbours than samples ({n}). "
-            f"Received: k={k}"
+            "Received an invalid value for `n_neighbors`: expected fewer neighbours than samples "
+            f"({n}). Received: n_neighbors={k}"
         )
     return k
+
+
+def _no_more(deprecated, owner):
+    """Keywords left after the deprecated aliases were taken out are errors."""
+    if deprecated:
+        raise TypeError(f"{owner}() got unexpected keyword arguments {sorted(deprecated)}")
+
+
+def _prepare(a, standardize, transform, jitter, seed):
+    """The stated treatment before counting neighbours: the copula transform (ties broken at
+    random) or standardisation, then the tie-breaking jitter (``transforms.break_ties``)."""
+    if transform == "copula":
+        return gaussian_copula(a, seed=seed)
+    if standardize:
+        a = _standardise(a)
+    return break_ties(a, jitter=jitter, seed=seed)
 
 
 def _warn_dimension(dims, what):
@@ -110,7 +128,19 @@ def _ksg_counts_tree(x, y, k):
     return counts
 
 
-def ksg_mi(x, y, *, k=3, standardize=True, algorithm="auto", block_size=None):
+def ksg_mi(
+    x,
+    y,
+    *,
+    n_neighbors=3,
+    standardize=True,
+    transform=None,
+    jitter=DEFAULT_JITTER,
+    seed=0,
+    algorithm="auto",
+    block_size=None,
+    **deprecated,
+):
     """Kraskov-Stoegbauer-Grassberger estimate of ``I(X; Y)`` for continuous X and Y, in nats.
 
     Algorithm 1 of Kraskov et al. (2004) with max-norm neighbourhoods: with ``eps_i`` the distance
@@ -118,15 +148,25 @@ def ksg_mi(x, y, *, k=3, standardize=True, algorithm="auto", block_size=None):
     samples strictly closer than ``eps_i`` in each marginal space,
     ``I = psi(k) + psi(n) - mean_i [psi(n_x(i) + 1) + psi(n_y(i) + 1)]``. The estimate is not
     clipped at zero (independent pairs average to about 0). It suits low-dimensional layers and
-    regression targets; above ~10 joint dimensions it warns. With ``standardize=True`` it matches
-    scikit-learn's ``mutual_info_regression`` on 1-D pairs up to that function's 1e-10 jitter and
-    its clipping at 0. Seed 000 (Liaw), Definition 3, for a layer T and its input X or target Y.
+    regression targets; above ~10 joint dimensions it warns. Liaw's layer information
+    (Definition 3; docs/information.md) for a layer T and its input X or target Y.
+
+    Ties (ReLU zeros, dead or saturated units, quantised data) are broken by a seeded Gaussian
+    jitter of ``jitter`` times each column's scale (``transforms.break_ties``), as scikit-learn's
+    ``mutual_info_regression`` does, so tied or constant columns give ~0, never a large negative
+    value; with ``standardize=True`` and no transform the estimate matches that function up to
+    the jitter's draw and its clipping at 0. ``transform="copula"`` replaces every column by its
+    normal scores (``transforms.gaussian_copula``) first: exactly invariant under strictly
+    monotone maps of either side, and much better on heavy tails.
 
     Args:
         x: First variable, shape ``(n, ...)``; trailing axes are flattened.
         y: Second variable, shape ``(n, ...)``.
-        k: Neighbours. Defaults to 3.
+        n_neighbors: Neighbours (KSG's k). Defaults to 3. ``k`` is its deprecated name.
         standardize: Divide every column by its standard deviation first. Defaults to True.
+        transform: ``None`` or ``"copula"`` (normal scores of every column). Defaults to None.
+        jitter: Relative size of the tie-breaking noise (0: none). Defaults to 1e-10.
+        seed: Seed of the jitter and of the copula's tie order. Defaults to 0.
         algorithm: ``"tree"`` (SciPy k-d trees, O(n log n), CPU), ``"brute"`` (blocked pairwise
             max-norm distances in TensorFlow, O(n^2), for GPUs) or ``"auto"`` (brute when a GPU
             is visible). Both give identical counts. Defaults to ``"auto"``.
@@ -144,20 +184,25 @@ def ksg_mi(x, y, *, k=3, standardize=True, algorithm="auto", block_size=None):
     >>> round(ksg_mi(x, y).value, 1)  # exact: -0.5 log(1 - 0.75^2) = 0.413
     0.4
     """
+    # Called here, not in a helper, so the warning points at the caller's line.
+    k = renamed_argument(deprecated, "k", "n_neighbors", n_neighbors, "ksg_mi", default=3)
+    _no_more(deprecated, "ksg_mi")
     x, y = as_paired_samples(x, y)
     n = x.shape[0]
     k = _check_k(k, n)
     method = _resolve(algorithm)
     block_size = check_block_size(block_size)
+    transform = check_choice("transform", transform, TRANSFORMS)
     _warn_dimension(x.shape[1] + y.shape[1], "joint space of x and y")
-    if standardize:
-        x, y = _standardise(x), _standardise(y)
+    x = _prepare(x, standardize, transform, jitter, seed)
+    y = _prepare(y, standardize, transform, jitter, seed + 1)
     if method == "tree":
         n_x, n_y = _ksg_counts_tree(x, y, k)
     else:
         n_x, n_y = _ksg_counts_brute(x, y, k, block_size)
     value = digamma(n) + digamma(k) - np.mean(digamma(n_x + 1)) - np.mean(digamma(n_y + 1))
-    hyper = {"k": k, "standardize": bool(standardize), "algorithm": method}
+    hyper = {"n_neighbors": k, "standardize": bool(standardize), "transform": transform,
+             "jitter": float(jitter), "seed": int(seed), "algorithm": method}  # fmt: skip
     return InformationEstimate(value=value, estimator="ksg", n=n, hyperparameters=hyper)
 
 
@@ -201,22 +246,42 @@ def _ross_counts_tree(x, codes, k_i):
     return np.asarray(found)
 
 
-def ross_mi(x, labels, *, k=3, standardize=True, algorithm="auto", block_size=None):
+def ross_mi(
+    x,
+    labels,
+    *,
+    n_neighbors=3,
+    standardize=True,
+    transform=None,
+    jitter=DEFAULT_JITTER,
+    seed=0,
+    algorithm="auto",
+    block_size=None,
+    **deprecated,
+):
     """Ross (2014) estimate of ``I(X; Y)`` for continuous X and discrete labels Y, in nats.
 
     For sample i of class c with ``n_c`` members, ``k_i = min(k, n_c - 1)``, ``eps_i`` is the
     distance to its ``k_i``-th neighbour within the class and ``m_i`` counts all samples (itself
     included) strictly closer than ``eps_i``; then
     ``I = psi(n) + mean psi(k_i) - mean psi(n_c) - mean psi(m_i)``. Samples whose class has a single
-    member are dropped. Max-norm distances; matches scikit-learn's ``mutual_info_classif`` on 1-D
-    X up to its 1e-10 jitter and clipping at 0. Warns above ~10 dimensions.
+    member are dropped. Max-norm distances. Warns above ~10 dimensions.
+
+    Ties in ``x`` (ReLU zeros, dead units) are broken by the same seeded jitter as in
+    ``ksg_mi`` (``transforms.break_ties``), as scikit-learn's ``mutual_info_classif`` does: a
+    dead unit gives ~0 and a half-zero ReLU unit a value that matches that function up to the
+    jitter's draw and its clipping at 0.
 
     Args:
         x: Continuous variable (a layer's activations), shape ``(n, ...)``.
         labels: Class labels, ``(n,)`` integers or ``(n, C)`` one-hot rows.
-        k: Neighbours. Defaults to 3.
+        n_neighbors: Neighbours. Defaults to 3. ``k`` is its deprecated name.
         standardize: Divide every column of ``x`` by its standard deviation first. Defaults to
             True.
+        transform: ``None`` or ``"copula"`` (normal scores of every column of ``x``).
+            Defaults to None.
+        jitter: Relative size of the tie-breaking noise (0: none). Defaults to 1e-10.
+        seed: Seed of the jitter and of the copula's tie order. Defaults to 0.
         algorithm: ``"tree"``, ``"brute"`` or ``"auto"``, as for ``ksg_mi``. Defaults to ``"auto"``.
         block_size: Rows per block for ``"brute"``. Defaults to ``None``: planned from 128 MiB.
 
@@ -231,11 +296,14 @@ def ross_mi(x, labels, *, k=3, standardize=True, algorithm="auto", block_size=No
     >>> round(ross_mi(x, y).value, 2)  # classes separated: log 2 = 0.69
     0.69
     """
+    k = renamed_argument(deprecated, "k", "n_neighbors", n_neighbors, "ross_mi", default=3)
+    _no_more(deprecated, "ross_mi")
+    k = check_int("n_neighbors", k)
     x = as_samples(x, "x")
     codes = as_labels(labels, x.shape[0])
-    k = check_int("k", k)
     method = _resolve(algorithm)
     block_size = check_block_size(block_size)
+    transform = check_choice("transform", transform, TRANSFORMS)
     counts = np.bincount(codes)
     keep = counts[codes] > 1
     x, codes = x[keep], np.unique(codes[keep], return_inverse=True)[1].reshape(-1)
@@ -246,8 +314,7 @@ def ross_mi(x, labels, *, k=3, standardize=True, algorithm="auto", block_size=No
             "samples. Received: labels with every class a singleton"
         )
     _warn_dimension(x.shape[1], "x")
-    if standardize:
-        x = _standardise(x)
+    x = _prepare(x, standardize, transform, jitter, seed)
     n_c = np.bincount(codes)[codes]
     k_i = np.minimum(k, n_c - 1)
     if method == "tree":
@@ -255,5 +322,6 @@ def ross_mi(x, labels, *, k=3, standardize=True, algorithm="auto", block_size=No
     else:
         m = _ross_counts_brute(x, codes, k_i, block_size)
     value = digamma(n) + np.mean(digamma(k_i)) - np.mean(digamma(n_c)) - np.mean(digamma(m))
-    hyper = {"k": k, "standardize": bool(standardize), "algorithm": method}
+    hyper = {"n_neighbors": k, "standardize": bool(standardize), "transform": transform,
+             "jitter": float(jitter), "seed": int(seed), "algorithm": method}  # fmt: skip
     return InformationEstimate(value=value, estimator="ross", n=n, hyperparameters=hyper)

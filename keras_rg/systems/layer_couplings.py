@@ -5,14 +5,16 @@ import numbers
 import keras
 import numpy as np
 
+from keras_rg.probe import ProbeReader, as_probe
 from keras_rg.systems.ising.coupling import estimate_coupling
 
-__all__ = ["layer_couplings", "layer_spins"]
+__all__ = ["check_lattice_shape", "check_threshold", "layer_couplings", "layer_spins"]
 
 _THRESHOLDS = ("mean", "median")
 
 
-def _check_threshold(threshold):
+def check_threshold(threshold):
+    """``threshold``: a finite float, ``"mean"`` or ``"median"``."""
     if isinstance(threshold, str):
         if threshold not in _THRESHOLDS:
             raise ValueError(
@@ -32,7 +34,8 @@ def _check_threshold(threshold):
     return float(threshold)
 
 
-def _check_lattice_shape(lattice_shape):
+def check_lattice_shape(lattice_shape):
+    """``lattice_shape``: None or a tuple of one or two integers >= 2."""
     if lattice_shape is None:
         return None
     shape = tuple(lattice_shape) if not isinstance(lattice_shape, numbers.Integral) else None
@@ -86,7 +89,7 @@ def layer_spins(model, probe, layer_name, threshold=0.0, lattice_shape=None, bat
     1. **Geometry.** Units are placed on a lattice in the layer's own output order (row-major,
        channels last, as Keras lays them out). ``Conv2D``-like outputs ``(H, W, C)`` give ``C``
        square ``H × W`` lattices; ``(N, C)`` gives ``C`` chains; a ``Dense`` output ``(N,)`` is one
-       chain of ``N`` units in index order, as in seed 001's ref. [1]. A ``Dense`` layer has no
+       chain of ``N`` units in index order, as in Gong & Xia's ref. [1] (*Interpreting FCDNNs via RG on exponential family*). A ``Dense`` layer has no
        geometry of its own: neighbouring indices are neighbours only by this convention, so give
        ``lattice_shape`` when the units do index a lattice (e.g. a locality-preserving layer).
     2. **Spins.** ``s = +1`` where the output is strictly above the threshold, else ``−1``.
@@ -109,35 +112,24 @@ def layer_spins(model, probe, layer_name, threshold=0.0, lattice_shape=None, bat
         ``(spins, groups, geometry)``: ``int8`` spins ``(n · C, *lattice)``, the probe index of
         each configuration, and ``"square"`` or ``"chain"``.
     """
-    threshold = _check_threshold(threshold)
-    lattice_shape = _check_lattice_shape(lattice_shape)
-    (outputs,) = _read_outputs(model, probe, [layer_name], batch_size)
-    return _spins_from_outputs(outputs, threshold, lattice_shape, layer_name)
+    threshold = check_threshold(threshold)
+    lattice_shape = check_lattice_shape(lattice_shape)
+    if not isinstance(layer_name, str):
+        raise TypeError(
+            f"Received an invalid type for `layer_name`: expected a layer name. "
+            f"Received: layer_name={layer_name!r}"
+        )
+    outputs = _read_outputs(model, probe, [layer_name], batch_size)
+    (name,) = outputs
+    return _spins_from_outputs(outputs[name], threshold, lattice_shape, name)
 
 
 def _read_outputs(model, probe, names, batch_size):
-    # One reader model and one predict call for all requested layers.
-    layers = []
-    for name in names:
-        try:
-            layers.append(model.get_layer(name))
-        except ValueError as err:
-            raise ValueError(
-                f"Received an invalid value for `layer_names`: the model has no layer "
-                f"'{name}'. Received: layer_names={list(names)!r}"
-            ) from err
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    reader = keras.Model(inputs, [layer.output for layer in layers])
-    # Plain inference calls in batches: no predict function to trace (and retrace) every time
-    # a callback asks, and layers such as Dropout run in inference mode.
-    n = int(keras.ops.shape(probe)[0])
-    chunks = []
-    for start in range(0, n, batch_size):
-        out = reader(probe[start : start + batch_size], training=False)
-        if not isinstance(out, list | tuple):  # a one-output model returns a bare tensor
-            out = [out]
-        chunks.append([keras.ops.convert_to_numpy(o) for o in out])
-    return [np.concatenate(parts) for parts in zip(*chunks, strict=True)]
+    """``{layer name: outputs}`` from the shared probe reader (``keras_rg.probe``): one reader
+    model, plain inference calls in batches (Dropout and the like in inference mode); unknown
+    names raise listing the model's layers."""
+    probe, _ = as_probe(probe)
+    return ProbeReader(model, probe, names, batch_size=batch_size).read()
 
 
 def _spins_from_outputs(outputs, threshold, lattice_shape, name):
@@ -170,15 +162,16 @@ def layer_couplings(
     For each layer, ``layer_spins`` maps its outputs on ``probe`` to spins and
     ``estimate_coupling`` fits the couplings (pseudo-likelihood, errors grouped by probe sample).
     Compare the result with ``block_spin_flow`` or ``decimation_recursion`` at the coupling of the
-    data: seed 000's Theorem 6 posits a correspondence between the two flows, and seed 001's
+    data: Liaw's Theorem 6 (docs/ising.md) posits a correspondence between the two flows, and Gong & Xia's
     ref. [1] proves that for 1-D Ising data a trained network's feature-layer coupling goes to 0,
     the stable fixed point of decimation. The numbers say whether that holds for a given model.
 
     Args:
         model: a built Keras functional or Sequential model.
-        probe: model inputs (a NumPy array or tensor).
-        layer_names: layer names to read. Defaults to None (every layer with 1-D to 3-D outputs
-            per sample, input layers excluded).
+        probe: model inputs: an array, a list or dict of arrays, or a ``tf.data.Dataset``.
+        layer_names: layer names or fnmatch globs to read (unknown names raise listing the
+            model's layers). Defaults to None (every layer with 1-D to 3-D outputs per sample,
+            input layers excluded).
         threshold: float, ``"mean"`` or ``"median"`` (see ``layer_spins``). Defaults to 0.0.
         lattice_shape: geometry override (see ``layer_spins``). Defaults to None.
         terms: couplings to fit (see ``estimate_coupling``). Defaults to ``("nn",)``.
@@ -198,10 +191,12 @@ def layer_couplings(
         >>> sorted(layer_couplings(model, x.astype("float32")))
         ['block']
 
-    Reference: seed 000 (Liaw), Theorem 6; seed 001 (Gong & Xia), ref. [1].
+    Reference: S. Liaw, *A Renormalization Group Framework for Scale-Invariant Feature Learning
+    in Deep Neural Networks*, Theorem 6; Gong & Xia, *Interpreting FCDNNs via RG on exponential
+    family*, ref. [1] (docs/ising.md).
     """
-    threshold = _check_threshold(threshold)
-    lattice_shape = _check_lattice_shape(lattice_shape)
+    threshold = check_threshold(threshold)
+    lattice_shape = check_lattice_shape(lattice_shape)
     if layer_names is None:
         layer_names = [
             layer.name
@@ -213,7 +208,7 @@ def layer_couplings(
     layer_names = list(layer_names)
     results = {}
     outputs = _read_outputs(model, probe, layer_names, batch_size)
-    for name, out in zip(layer_names, outputs, strict=True):
+    for name, out in outputs.items():
         spins, groups, geometry = _spins_from_outputs(out, threshold, lattice_shape, name)
         results[name] = estimate_coupling(spins, geometry, terms, periodic, groups)
     return results

@@ -1,4 +1,4 @@
-"""Runs the validation checks, one per claim of the two seeds, and writes the report."""
+"""Runs the validation checks, one per claim of the two papers, and writes the report."""
 
 import os
 import time
@@ -9,6 +9,7 @@ from keras_rg.validate import (
     checks_information,
     checks_ood,
     checks_physics,
+    checks_saxe,
     checks_scale,
     checks_training,
 )
@@ -26,6 +27,7 @@ CHECKS = {
     "theorem_2": checks_scale.check_theorem_2,
     "theorems_3_4": checks_training.check_theorems_3_4,
     "theorem_5": checks_information.check_theorem_5,
+    "saxe_compression": checks_saxe.check_saxe_compression,
     "theorem_6": checks_physics.check_theorem_6,
     "lemma_2_1": checks_training.check_lemma_2_1,
     "theorem_3_1": checks_physics.check_theorem_3_1,
