@@ -296,6 +296,9 @@ def test_bad_input_names_the_argument():
         beta_coefficients(1.0, beta="paper", delta=2.0)
     with pytest.raises(ValueError, match="`alpha`"):
         beta_coefficients(-1.0)
+    # α = 0 is a scale-invariant layer: the paper's β is (−1, 0), the covariant one (0, 0)
+    assert beta_coefficients(0.0) == (-1.0, 0.0)
+    assert beta_coefficients(0.0, beta="covariant") == (0.0, 0.0)
     with pytest.raises(ValueError, match="`n_steps`"):
         closed_form_flow([1.0], 1.0, 0.1, -1)
     with pytest.raises(TypeError, match="`n_steps`"):
@@ -315,7 +318,7 @@ def test_bad_input_names_the_argument():
     with pytest.raises(TypeError, match="`predicate`"):
         resolve_targets(model, predicate="dense")
     with pytest.raises(ValueError, match="`alpha"):
-        resolve_targets(model, alpha={"head": 0.0})
+        resolve_targets(model, alpha={"head": -0.5})
     # An unknown layer name (a typo) raises, listing the model's layers.
     with pytest.raises(
         ValueError, match="unknown layer names in `layer_names`: \\['hed'\\].*'head'"

@@ -112,7 +112,8 @@ def beta_coefficients(alpha, beta="paper", delta=None):
     """The linear coefficients ``(c_W, c_b)`` of ``β(W) = c_W W`` and ``β(b) = c_b b``.
 
     Args:
-        alpha: the activation exponent α of the layer, a finite float > 0.
+        alpha: the activation exponent α of the layer, a finite float >= 0 (α = 0: a
+            scale-invariant layer, whose paper β is ``(−1, 0)`` and covariant β is ``(−Δ, −Δ)``).
         beta: ``"paper"`` (Theorem 2: ``(α − 1, −α)``) or ``"covariant"``
             (``(α − Δ, −Δ)``). Defaults to ``"paper"``.
         delta: the scaling dimension Δ for ``beta="covariant"``; None means the layer's own
@@ -127,7 +128,7 @@ def beta_coefficients(alpha, beta="paper", delta=None):
         >>> beta_coefficients(0.5, beta="covariant", delta=1.0)
         (-0.5, -1.0)
     """
-    alpha = check_positive("alpha", alpha)
+    alpha = check_positive("alpha", alpha, allow_zero=True)
     delta = validate_beta_kind(beta, delta)
     if beta == "paper":
         return alpha - 1.0, -alpha

@@ -151,12 +151,14 @@ def normalize_betas(betas):
 
 
 def validate_alpha_spec(alpha):
-    """Checks ``alpha`` for plain layers: None, a finite float > 0, or ``{layer name: α}``."""
+    """Checks ``alpha`` for plain layers: None, a finite float >= 0, or ``{layer name: α}``."""
     if alpha is None:
         return None
     if isinstance(alpha, dict):
-        return {str(k): check_positive(f"alpha[{k!r}]", v) for k, v in alpha.items()}
-    return check_positive("alpha", alpha)
+        return {
+            str(k): check_positive(f"alpha[{k!r}]", v, allow_zero=True) for k, v in alpha.items()
+        }
+    return check_positive("alpha", alpha, allow_zero=True)
 
 
 def _alpha_for(layer, alpha):
