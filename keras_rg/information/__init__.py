@@ -8,9 +8,20 @@ from keras_rg.information.gaussian import gaussian_mi
 from keras_rg.information.kde import kde_mi_input, kde_mi_labels, kde_mi_plane
 from keras_rg.information.ksg import ksg_mi, ross_mi
 from keras_rg.information.transforms import break_ties, gaussian_copula
+from keras_rg.information.variational import (
+    InfoNCELoss,
+    NWJLoss,
+    PairCritic,
+    VariationalEstimate,
+    variational_mi,
+)
 
 __all__ = [
+    "InfoNCELoss",
     "InformationEstimate",
+    "NWJLoss",
+    "PairCritic",
+    "VariationalEstimate",
     "binning_mi_input",
     "break_ties",
     "binning_mi_labels",
@@ -23,4 +34,5 @@ __all__ = [
     "ksg_mi",
     "recommended_mi",
     "ross_mi",
+    "variational_mi",
 ]
