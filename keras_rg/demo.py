@@ -247,7 +247,7 @@ def format_verdict(result):
 def _figures(result, callbacks, output_dir):
     """Information plane, OOD accuracy, ‖β‖ per epoch and feature couplings, as PNG files."""
     try:
-        from keras_rg.plotting._mpl import require_matplotlib
+        from keras_rg.plotting import require_matplotlib
 
         require_matplotlib()
     except ImportError:

@@ -60,48 +60,12 @@ LAYERS = {
     "keras_rg": 4,
 }
 
-# (importing module, imported module or "module:name", rule) edges that exist on this branch in
-# modules other engineers are rewriting (issue 14). The lead empties this list after merging;
-# never add to it.
+# (importing module, imported module or "module:name", rule) edges allowed for a stated reason,
+# each to be removed with its reason; never add to it.
 KNOWN_VIOLATIONS = {
     # The deprecated alias keras_rg.systems.teacher_student re-exports the experiment, which moved
     # up to experiments/; the alias (and this edge) goes in the next release.
     ("keras_rg.systems.teacher_student", "keras_rg.experiments.teacher_student", "upward"),
-    # CouplingTracker takes the coupling-fit domains and order check by their old private names
-    # (public now as coupling_fit.DOMAINS / check_order); the information branch switches it.
-    ("keras_rg.callbacks.coupling_tracker", "keras_rg.systems.coupling_fit:_DOMAINS", "private"),
-    (
-        "keras_rg.callbacks.coupling_tracker",
-        "keras_rg.systems.coupling_fit:_check_order",
-        "private",
-    ),
-    # LayerCouplings takes its argument checks from systems/layer_couplings by private names; the
-    # information branch moves the probe reader and these checks.
-    (
-        "keras_rg.callbacks.layer_couplings",
-        "keras_rg.systems.layer_couplings:_check_lattice_shape",
-        "private",
-    ),
-    (
-        "keras_rg.callbacks.layer_couplings",
-        "keras_rg.systems.layer_couplings:_check_threshold",
-        "private",
-    ),
-    # LayerInformation's per-layer logic moves into information/ on the information branch.
-    ("keras_rg.callbacks.layer_information", "keras_rg.information._checks:as_labels", "private"),
-    (
-        "keras_rg.callbacks.layer_information",
-        "keras_rg.information._checks:check_positive_float",
-        "private",
-    ),
-    # Public now as keras_rg.plotting.require_matplotlib; switch these three imports to it.
-    (
-        "keras_rg.callbacks.layer_information",
-        "keras_rg.plotting._mpl:require_matplotlib",
-        "private",
-    ),
-    ("keras_rg.demo", "keras_rg.plotting._mpl:require_matplotlib", "private"),
-    ("keras_rg.validate.result", "keras_rg.plotting._mpl:require_matplotlib", "private"),
 }
 
 

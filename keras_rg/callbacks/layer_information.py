@@ -337,7 +337,7 @@ class LayerInformation(keras.callbacks.Callback):
 
         figure = plot_information_plane(self.trajectory, path=path, **kwargs)
         if path is not None:
-            from keras_rg.plotting._mpl import require_matplotlib
+            from keras_rg.plotting import require_matplotlib
 
             require_matplotlib().close(figure)
         return figure

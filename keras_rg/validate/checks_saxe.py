@@ -110,7 +110,7 @@ def compression(run):
 
 def plot_compression(path, runs):
     """The two-panel figure (tanh, ReLU): binned I(T;X) per layer against the epoch."""
-    from keras_rg.plotting._mpl import require_matplotlib
+    from keras_rg.plotting import require_matplotlib
 
     plt = require_matplotlib()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)

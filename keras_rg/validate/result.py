@@ -101,7 +101,7 @@ class Context:
         out = plot(path, *args, **kwargs)
         fig = getattr(out, "figure", out)  # an Axes gives its Figure
         if hasattr(fig, "savefig"):
-            from keras_rg.plotting._mpl import require_matplotlib
+            from keras_rg.plotting import require_matplotlib
 
             if not os.path.exists(path):
                 fig.savefig(path, dpi=110, bbox_inches="tight")
