@@ -83,7 +83,7 @@ def _rg_callbacks(x_train, y_train, seed, epsilon):
 def _run_summary(history, callbacks):
     logs = {k: v[-1] for k, v in history.history.items()}
     info = callbacks["information"].trajectory
-    tracker = callbacks["couplings"].trajectory()
+    tracker = callbacks["couplings"].trajectory
     return {
         "beta_norm": float(logs["rg_beta_norm"]),
         "beta_norm_by_layer": {k.split("/", 1)[1]: float(v) for k, v in logs.items()
@@ -279,7 +279,7 @@ def _figures(result, callbacks, output_dir):
     )
     path = os.path.join(output_dir, "feature_couplings.png")
     fig = plot_coupling_trajectory(
-        callbacks["couplings"].trajectory(),
+        callbacks["couplings"].trajectory,
         path=path,
         log_scale=True,
         title="θ̃ of the pooled feature layer",

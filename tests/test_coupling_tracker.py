@@ -121,6 +121,9 @@ def test_layer_name_is_a_deprecated_alias_and_trajectory_follows_the_convention(
     assert traj["epochs"] == [0, 1, 2] and np.shape(traj["theta"]) == (3, 1)
     assert isinstance(traj["theta"], list) and set(traj) == {"epochs", "theta", "stderr",
                                                              "distance"}  # fmt: skip
+    with pytest.warns(DeprecationWarning, match="trajectory is a property now"):
+        old = traj()
+    np.testing.assert_array_equal(old["epoch"], [0, 1, 2])
     # A two-input model read through a dict probe.
     a, b = keras.Input((4,), name="a"), keras.Input((2,), name="b")
     f = keras.layers.Dense(3, activation="tanh", name="features")(

@@ -1,6 +1,7 @@
 """``CouplingTracker``: fits the feature layer's couplings θ̃^t during ``fit`` (non-canonical RG)."""
 
 import math
+import warnings
 
 import keras
 import numpy as np
@@ -25,6 +26,12 @@ class _Trajectory(dict):
     not yet moved to the property."""
 
     def __call__(self):
+        warnings.warn(
+            "CouplingTracker.trajectory is a property now: calling it is deprecated and will be "
+            "removed in the next release; read `tracker.trajectory` (key 'epochs').",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return {"epoch": np.asarray(self["epochs"]), "theta": np.asarray(self["theta"]),
                 "stderr": np.asarray(self["stderr"]), "distance": np.asarray(self["distance"])}  # fmt: skip
 
@@ -210,8 +217,8 @@ class CouplingTracker(keras.callbacks.Callback):
     @property
     def trajectory(self):
         """``{"epochs", "theta", "stderr", "distance"}`` as lists (epochs completed; 0 = before
-        training). Calling it, ``tracker.trajectory()``, gives the old method's arrays with the
-        key ``"epoch"``, kept for one release."""
+        training). Calling it, ``tracker.trajectory()``, is deprecated (warns): it gives the old
+        method's arrays with the key ``"epoch"``, kept for one release."""
         return _Trajectory(
             epochs=list(self.epochs),
             theta=self.theta.tolist(),

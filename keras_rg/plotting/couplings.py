@@ -16,17 +16,17 @@ def _profile(trajectory):
 def _checked(trajectory, theta_teacher, theta_star):
     if hasattr(trajectory, "theta_t"):  # a TeacherStudentResult
         result = trajectory
-        trajectory = {"epoch": result.epochs, "theta": result.theta_t, "stderr": result.stderr_t}
+        trajectory = {"epochs": result.epochs, "theta": result.theta_t, "stderr": result.stderr_t}
         theta_teacher = result.theta_teacher if theta_teacher is None else theta_teacher
         theta_star = result.theta_star if theta_star is None else theta_star
     try:
-        epochs = np.asarray(trajectory["epoch"], dtype=float)
+        epochs = np.asarray(trajectory["epochs"], dtype=float)
         theta = np.asarray(trajectory["theta"], dtype=float)
         stderr = trajectory.get("stderr")
     except (KeyError, TypeError, AttributeError) as err:
         raise ValueError(
-            "Received an invalid value for `trajectory`: expected a mapping with 'epoch' and "
-            "'theta' (e.g. CouplingTracker.trajectory()) or a TeacherStudentResult. "
+            "Received an invalid value for `trajectory`: expected a mapping with 'epochs' and "
+            "'theta' (e.g. CouplingTracker.trajectory) or a TeacherStudentResult. "
             f"Received: {type(trajectory).__name__}"
         ) from err
     if theta.ndim != 2 or theta.shape[0] != epochs.shape[0]:
@@ -61,7 +61,7 @@ def plot_coupling_trajectory(
     infinite θ* is not drawn.
 
     Args:
-        trajectory: ``CouplingTracker.trajectory()`` (``"epoch"``, ``"theta"``, optional
+        trajectory: ``CouplingTracker.trajectory`` (``"epochs"``, ``"theta"``, optional
             ``"stderr"``) or a ``TeacherStudentResult`` (which also supplies the references).
         theta_teacher: θ̃(W*) (R values). Defaults to None.
         theta_star: θ* (R values). Defaults to None.
