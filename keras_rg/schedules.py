@@ -52,7 +52,8 @@ class LogarithmicCooling(_Schedule):
     """Logarithmic cooling ``T_t = c / log(t + t0)``, the schedule of the annealing theorem.
 
     Slow logarithmic cooling is what the convergence in probability of simulated annealing
-    (seed 001, Gong & Xia, "Interpreting FCDNNs via RG on exponential family", Lemma 2.1; after
+    (Gong & Xia, "Interpreting fully connected deep neural networks via renormalization group
+    on the exponential family", Lemma 2.1, docs/langevin.md; after
     Geman & Hwang, Hajek and Holley & Stroock) requires: with ``c`` above the depth of the deepest
     non-global local minimum of the loss, the Langevin iterates concentrate on the global
     minima as ``t`` grows. In the convention ``p ∝ exp(-L / T)`` used by
@@ -88,7 +89,7 @@ class LogarithmicCooling(_Schedule):
 class ExponentialCooling(_Schedule):
     """Exponential (geometric) cooling ``T_t = max(minimum, T0 · decay_rate^(t / decay_steps))``.
 
-    Faster than logarithmic cooling and without its convergence guarantee (seed 001, Gong & Xia,
+    Faster than logarithmic cooling and without its convergence guarantee (Gong & Xia,
     Lemma 2.1 needs ``c / log t``); the usual practical choice.
 
     Args:
@@ -133,7 +134,7 @@ class LinearCooling(_Schedule):
     """Linear cooling from ``initial_temperature`` to ``final_temperature`` over ``steps`` steps.
 
     ``T_t = T0 + (T1 - T0) · min(t, steps) / steps``; constant at ``T1`` afterwards. A warm-up
-    (``T1 > T0``) is allowed. Reference: seed 001 (Gong & Xia), eq. 6, for the role of ``T_t``.
+    (``T1 > T0``) is allowed. Reference: Gong & Xia, eq. 6 (docs/langevin.md), for the role of ``T_t``.
 
     Args:
         initial_temperature: ``T0``, a finite float >= 0.
@@ -172,7 +173,7 @@ class LinearCooling(_Schedule):
 class ConstantTemperature(_Schedule):
     """A constant temperature ``T_t = temperature``: Langevin sampling of ``exp(-L / T)``.
 
-    Reference: seed 001 (Gong & Xia), eq. 6 with a constant ``η = 2T``.
+    Reference: Gong & Xia, eq. 6 (docs/langevin.md) with a constant ``η = 2T``.
 
     Args:
         temperature: A finite float >= 0 (0 turns the noise off).
@@ -207,7 +208,7 @@ class CyclicalTemperature(_Schedule):
     Zhang et al.'s cSGLD is ``learning_rate=CyclicalTemperature(h0, L)`` (their cosine step
     size) with ``temperature=CyclicalTemperature(1.0, L, exploration_fraction=β, cosine=False)``.
     Reference: R. Zhang, C. Li, J. Zhang, C. Chen, A. G. Wilson, "Cyclical Stochastic Gradient
-    MCMC for Bayesian Deep Learning", ICLR 2020, eq. 1; seed 001 (Gong & Xia) for the annealing.
+    MCMC for Bayesian Deep Learning", ICLR 2020, eq. 1; Gong & Xia for the annealing (docs/langevin.md).
 
     Args:
         maximum: Value at the start of each cycle's sampling stage, a finite float >= 0.

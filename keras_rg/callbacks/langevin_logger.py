@@ -42,7 +42,7 @@ class LangevinLogger(keras.callbacks.Callback):
     """Adds ``temperature`` and ``step_size`` to the epoch logs (History, progress bar, TensorBoard).
 
     The values are those the optimizer will use at its next step, read at the end of each
-    epoch. Reference: seed 001 (Gong & Xia), eq. 6, where ``η_t = 2 T_t`` is the annealed
+    epoch. Reference: Gong & Xia, eq. 6 (docs/langevin.md), where ``η_t = 2 T_t`` is the annealed
     noise level.
 
     Example:

@@ -173,7 +173,7 @@ def check_lemma_2_1(ctx):
     )
     return CheckResult(
         name="lemma_2_1",
-        source="seed 001, Lemma 2.1",
+        source="Gong & Xia, Lemma 2.1 (docs/langevin.md)",
         claim="Under the SDE dW = −∇L dt + sqrt(η_t) dB with slowly decaying η_t, the loss "
         "converges in probability to its global minimum.",
         measured=(
