@@ -36,7 +36,7 @@ from keras_rg.callbacks import (  # noqa: E402
 from keras_rg.fixed_points import fixed_point_report  # noqa: E402
 from keras_rg.flow import LinearBeta  # noqa: E402
 from keras_rg.layers import ScaleCovariantConv1D, ScaleCovariantDense  # noqa: E402
-from keras_rg.optimizers import LangevinAnnealing  # noqa: E402
+from keras_rg.optimizers import LangevinAnnealing, UnderdampedLangevin  # noqa: E402
 from keras_rg.rg_optimizer import RGOptimizer  # noqa: E402
 from keras_rg.schedules import (  # noqa: E402
     ConstantTemperature,
@@ -67,6 +67,7 @@ __all__ = [
     "ScaleAware",
     "ScaleCovariantConv1D",
     "ScaleCovariantDense",
+    "UnderdampedLangevin",
     "activations",
     "callbacks",
     "fixed_point_report",
