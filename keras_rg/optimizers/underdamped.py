@@ -214,7 +214,12 @@ class UnderdampedLangevin(keras.optimizers.Optimizer):
         w = w + 0.5 * h * u
         self.assign(variable, ops.cast(ops.reshape(w, variable.shape), variable.dtype))
         if self.mass != "identity":
-            u = self._adapt(index, dense, step, w, u, kt)
+            # After burn-in the mass is frozen: the accumulation is skipped altogether.
+            u = tf.cond(
+                ops.less(step, self.burn_in),
+                lambda: self._adapt(index, dense, step, w, u, kt),
+                lambda: u,
+            )
         self.assign(v, ops.cast(ops.reshape(u, v.shape), v.dtype))
 
     def _adapt(self, index, dense, step, w, v, kt):
