@@ -32,9 +32,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
+import posterior_problems as pp  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import posterior_problems as pp  # noqa: E402
 from keras_rg.optimizers import LangevinAnnealing, UnderdampedLangevin  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "bench_posterior.json"
@@ -97,7 +97,8 @@ def breast_cancer(quick):
     best = rows["underdamped_dense"]
     goals = {
         "means_within_0.1_sd": best.get("max_mean_error_in_sd", 9) <= 0.1,
-        "sds_within_10pct": 0.9 <= best.get("sd_ratio_min", 0) and best.get("sd_ratio_max", 9) <= 1.1,
+        "sds_within_10pct": 0.9 <= best.get("sd_ratio_min", 0)
+        and best.get("sd_ratio_max", 9) <= 1.1,
         "ess_per_second_at_least_nuts": best.get("ess_per_second_vs_nuts", 0) >= 1.0,
     }
     return {"rows": rows, "goals": goals, "n_steps": n_steps, "burn_in": burn_in}
