@@ -104,7 +104,33 @@ def breast_cancer(quick):
     return {"rows": rows, "goals": goals, "n_steps": n_steps, "burn_in": burn_in}
 
 
-SECTIONS = {"breast_cancer": breast_cancer}
+def mixture(quick):
+    from keras_rg.schedules import CyclicalTemperature
+
+    n_chains, cycle, n_cycles = 2000, 500, 4 if quick else 6
+    out = {}
+    for heavy in (0.5, 0.75):
+        se = float(np.sqrt(heavy * (1 - heavy) / n_chains))
+        rows = {}
+        for name, optimizer in {
+            "constant_step_0.05": LangevinAnnealing(0.05, temperature=1.0, seed=1),
+            "cyclical_csgld": LangevinAnnealing(
+                CyclicalTemperature(1.9, cycle), temperature=1.0, seed=1
+            ),
+        }.items():
+            fractions = pp.mixture_fractions(optimizer, heavy, n_chains, cycle, n_cycles)
+            final = float(np.mean(fractions[n_cycles // 2 :]))
+            rows[name] = {
+                "fraction_heavy_per_cycle": [round(f, 4) for f in fractions],
+                "fraction_heavy_late_cycles": round(final, 4),
+                "error_in_se": round((final - heavy) / se, 1),
+                "within_3_se": abs(final - heavy) < 3 * se,
+            }
+        out[f"weight_{heavy}"] = {"target": heavy, "binomial_se": round(se, 4), "rows": rows}
+    return out
+
+
+SECTIONS = {"breast_cancer": breast_cancer, "mixture": mixture}
 
 
 def main(argv=None):

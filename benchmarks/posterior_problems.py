@@ -147,3 +147,34 @@ def summarize(draws, seconds, grads, reference=None):
         # The same figures for the reference against itself, split in halves: the Monte Carlo
         # noise floor of the comparison.
     return row
+
+
+def mixture_gradient(heavy_weight, separation=4.0):
+    """Gradient of −log p for p = (1 − a)·N((−s, 0), I) + a·N((s, 0), I), per row of x."""
+    mu = tf.constant([[-separation, 0.0], [separation, 0.0]], tf.float32)
+    log_w = tf.math.log(tf.constant([1.0 - heavy_weight, heavy_weight], tf.float32))
+
+    def grad(x):
+        d = x[:, None, :] - mu[None]
+        r = tf.nn.softmax(log_w[None] - 0.5 * tf.reduce_sum(d * d, -1), axis=1)
+        return tf.reduce_sum(r[..., None] * d, 1)
+
+    return grad
+
+
+def mixture_fractions(optimizer, heavy_weight, n_chains, cycle_length, n_cycles, seed=0):
+    """Fraction of chains in the heavy mode (x > 0) at the end of each cycle; all chains start
+    at the light mode's centre."""
+    grad = mixture_gradient(heavy_weight)
+    x = keras.Variable(np.tile([[-4.0, 0.0]], (n_chains, 1)).astype(np.float32))
+    optimizer.build([x])
+
+    @tf.function(jit_compile=True)
+    def run(k):
+        for _ in tf.range(k):
+            optimizer.apply([grad(x.value)], [x])
+        return x.value
+
+    return [
+        float(np.mean(run(tf.constant(cycle_length)).numpy()[:, 0] > 0)) for _ in range(n_cycles)
+    ]

@@ -121,3 +121,38 @@ def test_bad_arguments():
     for factory, match in BAD_ARGUMENTS:
         with pytest.raises(ValueError, match=match):
             factory()
+
+
+def test_cyclical_step_recovers_mode_weights_where_a_constant_step_sticks():
+    # Two unit Gaussians at (±4, 0) with equal weights (barrier 8 nats); 1000 chains start at
+    # the left mode. cSGLD (Zhang et al., ICLR 2020: cosine cyclical step, T = 1) ends each
+    # cycle with the chains split by the weights; a constant small step stays (rate ~ e^-8).
+    # With unequal weights the cyclical split is biased towards 1/2 (the hops freeze out at
+    # large steps, where the discretised chain is hotter): measured in bench_posterior.py.
+    from keras_rg.optimizers import LangevinAnnealing
+
+    mu = tf.constant([[-4.0, 0.0], [4.0, 0.0]])
+
+    def grad(x):
+        d = x[:, None, :] - mu[None]
+        r = tf.nn.softmax(-0.5 * tf.reduce_sum(d * d, -1), axis=1)
+        return tf.reduce_sum(r[..., None] * d, 1)
+
+    fractions = {}
+    for name, step in [("cyclical", CyclicalTemperature(1.9, 400)), ("constant", 0.05)]:
+        x = keras.Variable(np.tile([[-4.0, 0.0]], (1000, 1)).astype(np.float32))
+        optimizer = LangevinAnnealing(step, temperature=1.0, seed=3)
+
+        def make_run(x, optimizer):
+            @tf.function(jit_compile=True)
+            def run():
+                for _ in tf.range(800):
+                    optimizer.apply([grad(x.value)], [x])
+                return x.value
+
+            return run
+
+        fractions[name] = float(np.mean(make_run(x, optimizer)().numpy()[:, 0] > 0))
+    se = np.sqrt(0.25 / 1000)
+    assert abs(fractions["cyclical"] - 0.5) < 3 * se, fractions
+    assert fractions["constant"] < 0.05, fractions
