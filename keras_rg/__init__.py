@@ -17,11 +17,14 @@ if "tensorflow" not in sys.modules:
 from keras_rg import (  # noqa: E402
     activations,
     callbacks,
+    diagnostics,
     flow,
     information,
     layers,
     optimizers,
+    posterior,
     schedules,
+    step_size,
     systems,
 )
 from keras_rg.activations import PowerLaw, ScaleAware  # noqa: E402
@@ -70,11 +73,14 @@ __all__ = [
     "UnderdampedLangevin",
     "activations",
     "callbacks",
+    "diagnostics",
     "fixed_point_report",
     "flow",
     "information",
     "layers",
     "optimizers",
+    "posterior",
     "schedules",
+    "step_size",
     "systems",
 ]
