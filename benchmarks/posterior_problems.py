@@ -93,12 +93,15 @@ def run_keras_sampler(optimizer, grad_fn, w0, n_steps, thin, burn_in, chunk=200)
     return np.concatenate(draws).astype(np.float64), seconds, burn_in + n_steps
 
 
-def run_nuts(log_prob, dim, n_draws, n_warmup, seed=0):
+def run_nuts(log_prob, dim, n_draws, n_warmup, seed=0, max_tree_depth=10, start=None):
     """TFP NUTS (float64, unit mass, dual averaging to 0.8 acceptance); returns draws, seconds,
     and the number of gradient evaluations (leapfrog steps)."""
     import tensorflow_probability as tfp
 
-    kernel = tfp.mcmc.NoUTurnSampler(log_prob, step_size=tf.constant(0.1, tf.float64))
+    kernel = tfp.mcmc.NoUTurnSampler(
+        log_prob, step_size=tf.constant(0.1, tf.float64), max_tree_depth=max_tree_depth
+    )
+    initial = tf.zeros(dim, tf.float64) if start is None else tf.constant(start, tf.float64)
     kernel = tfp.mcmc.DualAveragingStepSizeAdaptation(
         kernel, num_adaptation_steps=int(0.8 * n_warmup), target_accept_prob=0.8
     )
@@ -107,7 +110,7 @@ def run_nuts(log_prob, dim, n_draws, n_warmup, seed=0):
     def chain():
         return tfp.mcmc.sample_chain(
             n_draws,
-            current_state=tf.zeros(dim, tf.float64),
+            current_state=initial,
             kernel=kernel,
             num_burnin_steps=n_warmup,
             trace_fn=lambda _, r: r.inner_results.leapfrogs_taken,
@@ -234,3 +237,40 @@ def full_gradient_seconds(x, y, repeats=20):
     for _ in range(repeats):
         grad(w).numpy()
     return (time.perf_counter() - start) / repeats
+
+
+def diabetes_split(seed=0):
+    """scikit-learn's diabetes data (442 × 10), standardised x and y, a 70/30 split."""
+    from sklearn.datasets import load_diabetes
+
+    x, y = load_diabetes(return_X_y=True)
+    x = (x - x.mean(0)) / x.std(0)
+    y = (y - y.mean()) / y.std()
+    order = np.random.default_rng(seed).permutation(len(y))
+    cut = int(0.7 * len(y))
+    return x[order[:cut]], y[order[:cut]], x[order[cut:]], y[order[cut:]]
+
+
+def mlp_shapes(d, hidden):
+    """Flat-parameter layout of Dense(hidden, tanh) → Dense(1): the order of a Keras model's
+    ``trainable_variables`` (kernel, bias, kernel, bias)."""
+    return [(d, hidden), (hidden,), (hidden, 1), (1,)]
+
+
+def mlp_forward(w, x, shapes):
+    sizes = [int(np.prod(s)) for s in shapes]
+    k1, b1, k2, b2 = [tf.reshape(p, s) for p, s in zip(tf.split(w, sizes), shapes, strict=True)]
+    return tf.matmul(tf.tanh(tf.matmul(x, k1) + b1), k2)[:, 0] + b2[0]
+
+
+def mlp_loss_fn(x, y, shapes, noise_sd, prior_sd=1.0, dtype=tf.float32):
+    """Mean Gaussian NLL (known noise sd) + |w|²/(2·prior_sd²·N); and the float64 log density."""
+    xt, yt, n = tf.constant(x, dtype), tf.constant(y, dtype), float(len(y))
+
+    def loss(w):
+        r = yt - mlp_forward(w, xt, shapes)
+        return tf.reduce_mean(r * r) / (2 * noise_sd**2) + tf.reduce_sum(w * w) / (
+            2 * prior_sd**2 * n
+        )
+
+    return loss
