@@ -1,12 +1,11 @@
 """Temperature schedules for Langevin annealing (they also serve as step-size schedules)."""
 
 import math
-import numbers
 
 import keras
 from keras import ops
 
-from keras_rg._validation import check_int
+from keras_rg.arguments import check_bool, check_float, check_int, renamed_argument
 
 __all__ = [
     "ConstantTemperature",
@@ -20,27 +19,8 @@ _Schedule = keras.optimizers.schedules.LearningRateSchedule
 
 
 def _real(name, value, *, low=None, low_open=False, high=None, high_open=False):
-    """Returns ``value`` as a Python float after checking it is finite and in range."""
-    bounds = []
-    if low is not None:
-        bounds.append(f"{'>' if low_open else '>='} {low:g}")
-    if high is not None:
-        bounds.append(f"{'<' if high_open else '<='} {high:g}")
-    expected = "a finite float" + (" " + " and ".join(bounds) if bounds else "")
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        x = float(value)
-        ok = math.isfinite(x)
-        if ok and low is not None:
-            ok = x > low if low_open else x >= low
-        if ok and high is not None:
-            ok = x < high if high_open else x <= high
-    if not ok:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected {expected}. "
-            f"Received: {name}={value!r}"
-        )
-    return float(value)
+    """``value`` as a finite Python float in range (`keras_rg.arguments.check_float`)."""
+    return check_float(name, value, low, high, open_min=low_open, open_max=high_open)
 
 
 def _step(step):
@@ -131,33 +111,36 @@ class ExponentialCooling(_Schedule):
 
 @keras.saving.register_keras_serializable(package="keras_rg")
 class LinearCooling(_Schedule):
-    """Linear cooling from ``initial_temperature`` to ``final_temperature`` over ``steps`` steps.
+    """Linear cooling from ``initial_temperature`` to ``final_temperature`` over ``n_steps`` steps.
 
-    ``T_t = T0 + (T1 - T0) · min(t, steps) / steps``; constant at ``T1`` afterwards. A warm-up
+    ``T_t = T0 + (T1 - T0) · min(t, n_steps) / n_steps``; constant at ``T1`` afterwards. A warm-up
     (``T1 > T0``) is allowed. Reference: Gong & Xia, eq. 6 (docs/langevin.md), for the role of ``T_t``.
 
     Args:
         initial_temperature: ``T0``, a finite float >= 0.
         final_temperature: ``T1``, a finite float >= 0.
-        steps: Length of the ramp, an integer >= 1.
+        n_steps: Length of the ramp, an integer >= 1 (`steps` is its deprecated name).
 
     Returns:
         Called on a step ``t``, a float32 scalar tensor.
 
     Example:
 
-    >>> schedule = LinearCooling(1.0, 0.0, steps=100)
+    >>> schedule = LinearCooling(1.0, 0.0, n_steps=100)
     >>> float(schedule(25))
     0.75
     """
 
-    def __init__(self, initial_temperature, final_temperature, steps):
+    def __init__(self, initial_temperature, final_temperature, n_steps=None, **kwargs):
+        n_steps = renamed_argument(kwargs, "steps", "n_steps", n_steps, "LinearCooling", None)
+        if kwargs:
+            raise TypeError(f"LinearCooling got unexpected arguments {sorted(kwargs)}")
         self.initial_temperature = _real("initial_temperature", initial_temperature, low=0.0)
         self.final_temperature = _real("final_temperature", final_temperature, low=0.0)
-        self.steps = check_int("steps", steps)
+        self.n_steps = check_int("n_steps", n_steps)
 
     def __call__(self, step):
-        fraction = ops.minimum(_step(step), float(self.steps)) / float(self.steps)
+        fraction = ops.minimum(_step(step), float(self.n_steps)) / float(self.n_steps)
         delta = self.final_temperature - self.initial_temperature
         return self.initial_temperature + delta * fraction
 
@@ -165,7 +148,7 @@ class LinearCooling(_Schedule):
         return {
             "initial_temperature": self.initial_temperature,
             "final_temperature": self.final_temperature,
-            "steps": self.steps,
+            "n_steps": self.n_steps,
         }
 
 
@@ -234,12 +217,7 @@ class CyclicalTemperature(_Schedule):
         self.exploration_fraction = _real(
             "exploration_fraction", exploration_fraction, low=0.0, high=1.0, high_open=True
         )
-        if not isinstance(cosine, bool):
-            raise ValueError(
-                "Received an invalid value for `cosine`: expected a bool. "
-                f"Received: cosine={cosine!r}"
-            )
-        self.cosine = cosine
+        self.cosine = check_bool("cosine", cosine)
 
     def __call__(self, step):
         phase = ops.mod(ops.cast(step, "int64"), self.cycle_length)

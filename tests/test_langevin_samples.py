@@ -149,7 +149,7 @@ def test_potential_scale_reduction_across_seeds():
 def test_logger_logs_schedule_values():
     steps_per_epoch, epochs = 4, 3
     schedule = LogarithmicCooling(c=0.5, t0=3.0)
-    step_size = LinearCooling(0.1, 0.02, steps=8)
+    step_size = LinearCooling(0.1, 0.02, n_steps=8)
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer=LangevinAnnealing(step_size, temperature=schedule, seed=0), loss="mse")
     history = model.fit(
