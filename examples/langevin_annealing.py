@@ -5,7 +5,7 @@ constant temperature T = 1 (``data_size`` = number of examples, so the iterates 
 ``∝ exp(-N · L)``), keeps thinned samples with `LangevinSamples`, and compares their mean and
 standard deviation with the closed-form Gaussian posterior; TFP's effective sample size and
 R-hat across two seeds are printed. Part 2 trains a small MLP with logarithmic cooling
-``T_t = c / log(t + 2)`` (seed 001, Gong & Xia, eq. 6 and Lemma 2.1); the temperature and step
+``T_t = c / log(t + 2)`` (Gong & Xia, eq. 6 and Lemma 2.1; docs/langevin.md); the temperature and step
 size appear in the training logs every epoch.
 
 Run:  python examples/langevin_annealing.py [--quick]
@@ -20,10 +20,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_rg.callbacks.langevin_logger import LangevinLogger  # noqa: E402
-from keras_rg.callbacks.langevin_samples import (  # noqa: E402
-    LangevinSamples,
-    potential_scale_reduction,
-)
+from keras_rg.callbacks.langevin_samples import LangevinSamples  # noqa: E402
+from keras_rg.diagnostics import potential_scale_reduction  # noqa: E402
 from keras_rg.optimizers import LangevinAnnealing  # noqa: E402
 from keras_rg.schedules import LogarithmicCooling  # noqa: E402
 
@@ -71,7 +69,7 @@ def bayesian_linear_regression(epochs, seeds=(1, 2)):
             optimizer=LangevinAnnealing(0.01, temperature=1.0, data_size=n, seed=seed),
             loss=GaussianLoss(noise_std),
         )
-        samples = LangevinSamples(burnin=200, thin=2, max_samples=1000)
+        samples = LangevinSamples(burn_in=200, thin=2, max_samples=1000)
         # Full-batch steps: the data tiled 100 times gives 100 steps per epoch.
         tiled_x, tiled_y = np.tile(x, (100, 1)), np.tile(y[:, None], (100, 1))
         model.fit(tiled_x, tiled_y, batch_size=n, epochs=epochs, callbacks=[samples], verbose=0)

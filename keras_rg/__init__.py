@@ -20,12 +20,15 @@ if "tensorflow" not in sys.modules:
 from keras_rg import (  # noqa: E402
     activations,
     callbacks,
+    diagnostics,
     flow,
     information,
     layers,
     optimizers,
+    posterior,
     probe,
     schedules,
+    step_size,
     systems,
 )
 from keras_rg.activations import PowerLaw, ScaleAware  # noqa: E402
@@ -45,7 +48,7 @@ from keras_rg.layers import (  # noqa: E402
     ScaleCovariantConv2D,
     ScaleCovariantDense,
 )
-from keras_rg.optimizers import LangevinAnnealing  # noqa: E402
+from keras_rg.optimizers import LangevinAnnealing, UnderdampedLangevin  # noqa: E402
 from keras_rg.rg_optimizer import RGOptimizer  # noqa: E402
 from keras_rg.schedules import (  # noqa: E402
     ConstantTemperature,
@@ -86,14 +89,18 @@ __all__ = [
     "ScaleCovariantConv1D",
     "ScaleCovariantConv2D",
     "ScaleCovariantDense",
+    "UnderdampedLangevin",
     "activations",
     "callbacks",
+    "diagnostics",
     "fixed_point_report",
     "flow",
     "information",
     "layers",
     "optimizers",
+    "posterior",
     "probe",
     "schedules",
+    "step_size",
     "systems",
 ]

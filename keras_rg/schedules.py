@@ -1,12 +1,11 @@
 """Temperature schedules for Langevin annealing (they also serve as step-size schedules)."""
 
 import math
-import numbers
 
 import keras
 from keras import ops
 
-from keras_rg._validation import check_int
+from keras_rg.arguments import check_bool, check_float, check_int, renamed_argument
 
 __all__ = [
     "ConstantTemperature",
@@ -20,27 +19,8 @@ _Schedule = keras.optimizers.schedules.LearningRateSchedule
 
 
 def _real(name, value, *, low=None, low_open=False, high=None, high_open=False):
-    """Returns ``value`` as a Python float after checking it is finite and in range."""
-    bounds = []
-    if low is not None:
-        bounds.append(f"{'>' if low_open else '>='} {low:g}")
-    if high is not None:
-        bounds.append(f"{'<' if high_open else '<='} {high:g}")
-    expected = "a finite float" + (" " + " and ".join(bounds) if bounds else "")
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        x = float(value)
-        ok = math.isfinite(x)
-        if ok and low is not None:
-            ok = x > low if low_open else x >= low
-        if ok and high is not None:
-            ok = x < high if high_open else x <= high
-    if not ok:
-        raise ValueError(
-            f"Received an invalid value for `{name}`: expected {expected}. "
-            f"Received: {name}={value!r}"
-        )
-    return float(value)
+    """``value`` as a finite Python float in range (`keras_rg.arguments.check_float`)."""
+    return check_float(name, value, low, high, open_min=low_open, open_max=high_open)
 
 
 def _step(step):
@@ -52,7 +32,8 @@ class LogarithmicCooling(_Schedule):
     """Logarithmic cooling ``T_t = c / log(t + t0)``, the schedule of the annealing theorem.
 
     Slow logarithmic cooling is what the convergence in probability of simulated annealing
-    (seed 001, Gong & Xia, "Interpreting FCDNNs via RG on exponential family", Lemma 2.1; after
+    (Gong & Xia, "Interpreting fully connected deep neural networks via renormalization group
+    on the exponential family", Lemma 2.1, docs/langevin.md; after
     Geman & Hwang, Hajek and Holley & Stroock) requires: with ``c`` above the depth of the deepest
     non-global local minimum of the loss, the Langevin iterates concentrate on the global
     minima as ``t`` grows. In the convention ``p ∝ exp(-L / T)`` used by
@@ -88,7 +69,7 @@ class LogarithmicCooling(_Schedule):
 class ExponentialCooling(_Schedule):
     """Exponential (geometric) cooling ``T_t = max(minimum, T0 · decay_rate^(t / decay_steps))``.
 
-    Faster than logarithmic cooling and without its convergence guarantee (seed 001, Gong & Xia,
+    Faster than logarithmic cooling and without its convergence guarantee (Gong & Xia,
     Lemma 2.1 needs ``c / log t``); the usual practical choice.
 
     Args:
@@ -130,33 +111,36 @@ class ExponentialCooling(_Schedule):
 
 @keras.saving.register_keras_serializable(package="keras_rg")
 class LinearCooling(_Schedule):
-    """Linear cooling from ``initial_temperature`` to ``final_temperature`` over ``steps`` steps.
+    """Linear cooling from ``initial_temperature`` to ``final_temperature`` over ``n_steps`` steps.
 
-    ``T_t = T0 + (T1 - T0) · min(t, steps) / steps``; constant at ``T1`` afterwards. A warm-up
-    (``T1 > T0``) is allowed. Reference: seed 001 (Gong & Xia), eq. 6, for the role of ``T_t``.
+    ``T_t = T0 + (T1 - T0) · min(t, n_steps) / n_steps``; constant at ``T1`` afterwards. A warm-up
+    (``T1 > T0``) is allowed. Reference: Gong & Xia, eq. 6 (docs/langevin.md), for the role of ``T_t``.
 
     Args:
         initial_temperature: ``T0``, a finite float >= 0.
         final_temperature: ``T1``, a finite float >= 0.
-        steps: Length of the ramp, an integer >= 1.
+        n_steps: Length of the ramp, an integer >= 1 (`steps` is its deprecated name).
 
     Returns:
         Called on a step ``t``, a float32 scalar tensor.
 
     Example:
 
-    >>> schedule = LinearCooling(1.0, 0.0, steps=100)
+    >>> schedule = LinearCooling(1.0, 0.0, n_steps=100)
     >>> float(schedule(25))
     0.75
     """
 
-    def __init__(self, initial_temperature, final_temperature, steps):
+    def __init__(self, initial_temperature, final_temperature, n_steps=None, **kwargs):
+        n_steps = renamed_argument(kwargs, "steps", "n_steps", n_steps, "LinearCooling", None)
+        if kwargs:
+            raise TypeError(f"LinearCooling got unexpected arguments {sorted(kwargs)}")
         self.initial_temperature = _real("initial_temperature", initial_temperature, low=0.0)
         self.final_temperature = _real("final_temperature", final_temperature, low=0.0)
-        self.steps = check_int("steps", steps)
+        self.n_steps = check_int("n_steps", n_steps)
 
     def __call__(self, step):
-        fraction = ops.minimum(_step(step), float(self.steps)) / float(self.steps)
+        fraction = ops.minimum(_step(step), float(self.n_steps)) / float(self.n_steps)
         delta = self.final_temperature - self.initial_temperature
         return self.initial_temperature + delta * fraction
 
@@ -164,7 +148,7 @@ class LinearCooling(_Schedule):
         return {
             "initial_temperature": self.initial_temperature,
             "final_temperature": self.final_temperature,
-            "steps": self.steps,
+            "n_steps": self.n_steps,
         }
 
 
@@ -172,7 +156,7 @@ class LinearCooling(_Schedule):
 class ConstantTemperature(_Schedule):
     """A constant temperature ``T_t = temperature``: Langevin sampling of ``exp(-L / T)``.
 
-    Reference: seed 001 (Gong & Xia), eq. 6 with a constant ``η = 2T``.
+    Reference: Gong & Xia, eq. 6 (docs/langevin.md) with a constant ``η = 2T``.
 
     Args:
         temperature: A finite float >= 0 (0 turns the noise off).
@@ -207,7 +191,7 @@ class CyclicalTemperature(_Schedule):
     Zhang et al.'s cSGLD is ``learning_rate=CyclicalTemperature(h0, L)`` (their cosine step
     size) with ``temperature=CyclicalTemperature(1.0, L, exploration_fraction=β, cosine=False)``.
     Reference: R. Zhang, C. Li, J. Zhang, C. Chen, A. G. Wilson, "Cyclical Stochastic Gradient
-    MCMC for Bayesian Deep Learning", ICLR 2020, eq. 1; seed 001 (Gong & Xia) for the annealing.
+    MCMC for Bayesian Deep Learning", ICLR 2020, eq. 1; Gong & Xia for the annealing (docs/langevin.md).
 
     Args:
         maximum: Value at the start of each cycle's sampling stage, a finite float >= 0.
@@ -233,12 +217,7 @@ class CyclicalTemperature(_Schedule):
         self.exploration_fraction = _real(
             "exploration_fraction", exploration_fraction, low=0.0, high=1.0, high_open=True
         )
-        if not isinstance(cosine, bool):
-            raise ValueError(
-                "Received an invalid value for `cosine`: expected a bool. "
-                f"Received: cosine={cosine!r}"
-            )
-        self.cosine = cosine
+        self.cosine = check_bool("cosine", cosine)
 
     def __call__(self, step):
         phase = ops.mod(ops.cast(step, "int64"), self.cycle_length)

@@ -5,11 +5,8 @@ import numpy as np
 import pytest
 
 from keras_rg.callbacks.langevin_logger import LangevinLogger, schedule_logs
-from keras_rg.callbacks.langevin_samples import (
-    LangevinSamples,
-    effective_sample_size,
-    potential_scale_reduction,
-)
+from keras_rg.callbacks.langevin_samples import LangevinSamples
+from keras_rg.diagnostics import effective_sample_size, potential_scale_reduction
 from keras_rg.optimizers import LangevinAnnealing
 from keras_rg.schedules import LinearCooling, LogarithmicCooling
 from tests.helpers import assert_config_roundtrip
@@ -47,7 +44,7 @@ def _quadratic_model(units, lam, h, seed, temperature=1.0):
 def test_snapshots_thinning_and_bounded_memory():
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     model.compile(optimizer=LangevinAnnealing(0.05, temperature=0.5, seed=0), loss="mse")
-    samples = LangevinSamples(burnin=3, thin=2, max_samples=6)
+    samples = LangevinSamples(burn_in=3, thin=2, max_samples=6)
     reference = _RecordAll()
     x, y = np.ones((40, 3), np.float32), np.zeros((40, 2), np.float32)
     model.fit(x, y, batch_size=1, epochs=1, callbacks=[samples, reference], verbose=0)
@@ -86,12 +83,13 @@ def test_chosen_weights_and_coordinate_cap():
 def test_effective_sample_size_matches_ar1_closed_form():
     # 1000 independent AR(1) chains (ρ = 1 - hλ = 0.5) recorded every step after burn-in.
     # For n samples, ESS = n (1 - ρ) / (1 + ρ) = n / 3 (to O(1/n)).
-    h, lam, n, burnin = 0.5, 1.0, 300, 30
+    h, lam, n, burn_in = 0.5, 1.0, 300, 30
     model = _quadratic_model(1000, lam, h, seed=4)
-    samples = LangevinSamples(burnin=burnin, max_samples=1000)
-    x = np.zeros((n + burnin, 1), np.float32)
+    # warn=False: over 1000 coordinates of a 300-sample chain the largest split R-hat is ~1.15.
+    samples = LangevinSamples(burn_in=burn_in, max_samples=1000, warn=False)
+    x = np.zeros((n + burn_in, 1), np.float32)
     history = model.fit(
-        x, np.zeros((n + burnin, 1000)), batch_size=1, callbacks=[samples], verbose=0
+        x, np.zeros((n + burn_in, 1000)), batch_size=1, callbacks=[samples], verbose=0
     )
     ess = samples.effective_sample_size()
     assert ess.shape == (1000,)
@@ -112,7 +110,7 @@ def test_potential_scale_reduction_across_seeds():
     runs = []
     for seed in range(3):
         model = _quadratic_model(200, 1.0, 0.5, seed=seed)
-        samples = LangevinSamples(burnin=20)
+        samples = LangevinSamples(burn_in=20, warn=False)  # short chains: R-hat is noisy
         model.fit(
             np.zeros((150, 1)), np.zeros((150, 200)), batch_size=1, callbacks=[samples], verbose=0
         )
@@ -151,7 +149,7 @@ def test_potential_scale_reduction_across_seeds():
 def test_logger_logs_schedule_values():
     steps_per_epoch, epochs = 4, 3
     schedule = LogarithmicCooling(c=0.5, t0=3.0)
-    step_size = LinearCooling(0.1, 0.02, steps=8)
+    step_size = LinearCooling(0.1, 0.02, n_steps=8)
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer=LangevinAnnealing(step_size, temperature=schedule, seed=0), loss="mse")
     history = model.fit(
@@ -181,7 +179,7 @@ def test_config_roundtrip_and_bad_arguments():
         assert_config_roundtrip(callback)
     bad = [
         (dict(weights="dense/kernel"), r"`weights`: expected None or a list"),
-        (dict(burnin=-1), r"`burnin`: expected an integer >= 0. Received: burnin=-1"),
+        (dict(burn_in=-1), r"`burn_in`: expected an integer >= 0. Received: burn_in=-1"),
         (dict(thin=0), r"`thin`: expected an integer >= 1"),
         (dict(max_samples=3), r"`max_samples`: expected an integer >= 4"),
         (dict(max_samples=7), r"`max_samples`: expected an even integer"),
@@ -190,3 +188,31 @@ def test_config_roundtrip_and_bad_arguments():
     for kwargs, match in bad:
         with pytest.raises(ValueError, match=match):
             LangevinSamples(**kwargs)
+
+
+def test_deprecated_names_warn_and_bad_chain_warns_at_train_end():
+    from keras_rg.callbacks import langevin_samples
+
+    with pytest.warns(DeprecationWarning, match="LangevinSamples: `burnin` is deprecated"):
+        old = LangevinSamples(burnin=3)
+    assert old.burn_in == 3 and old.get_config()["burn_in"] == 3
+    draws = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.warns(DeprecationWarning, match="use keras_rg.diagnostics.effective_sample_size"):
+        np.testing.assert_array_equal(
+            langevin_samples.effective_sample_size(draws), effective_sample_size(draws)
+        )
+    with pytest.warns(DeprecationWarning, match="potential_scale_reduction is deprecated"):
+        langevin_samples.potential_scale_reduction([draws[:25], draws[25:]])
+    # A chain stuck far from equilibrium: T = 0.001, tiny step, starting at w = 3 on L = ½ w²:
+    # it drifts monotonically, so the ESS is tiny and the two halves disagree.
+    model = keras.Sequential(
+        [keras.Input((1,)), keras.layers.Dense(2, use_bias=False, kernel_initializer="ones")]
+    )
+    model.compile(optimizer=LangevinAnnealing(1e-3, temperature=1e-3, seed=0), loss="mse")
+    samples = LangevinSamples()
+    with pytest.warns(RuntimeWarning) as record:
+        model.fit(np.ones((64, 1)), np.zeros((64, 2)), batch_size=1, callbacks=[samples], verbose=0)
+    messages = " | ".join(str(r.message) for r in record)
+    assert "tiny effective sample size" in messages and "R-hat above 1.1" in messages
+    quiet = LangevinSamples(warn=False)
+    model.fit(np.ones((16, 1)), np.zeros((16, 2)), batch_size=1, callbacks=[quiet], verbose=0)

@@ -43,7 +43,7 @@ def _run(optimizer, variable, grad_fn, steps, record_from=None, jit_compile=Fals
 def test_quadratic_stationary_variance_is_exact(temperature, data_size):
     # L = ½ Σ λ_i w_i², three curvatures × 1000 independent coordinates (1000 chains each).
     # w ← (1 - hλ) w + sqrt(2hT/N) ξ is AR(1) with ρ = 1 - hλ and stationary variance
-    # 2T / (N λ (2 - hλ)) exactly (DESIGN §2.4); the continuous-time T/(Nλ) is 11-67 % off here.
+    # 2T / (N λ (2 - hλ)) exactly (docs/langevin.md); the continuous-time T/(Nλ) is 11-67 % off here.
     h, lams, chains = 0.5, np.array([0.4, 1.0, 1.6]), 1000
     lam = tf.constant(np.repeat(lams, chains), tf.float32)
     w = keras.Variable(np.zeros(lams.size * chains, np.float32))
@@ -69,7 +69,7 @@ def test_preconditioned_noise_variance_is_lr_times_p():
     # Linear loss L = Σ c_i w_i: the gradient c is constant, so the RMSprop average is the
     # deterministic v_t = d v_{t-1} + (1 - d) c², v_0 = 1, and P_t = 1/sqrt(v_t + bias).
     # TFP's convention (lr, N) is ours with h = lr N / 2, T = 1: drift -h P c, noise N(0, lr P).
-    lr, n_data, decay, burnin, steps = 0.02, 10, 0.9, 5, 40
+    lr, n_data, decay, burn_in, steps = 0.02, 10, 0.9, 5, 40
     c = np.repeat([0.5, 1.0, 2.0], 1000).astype(np.float32)
     w = keras.Variable(np.zeros(c.size, np.float32))
     optimizer = LangevinAnnealing(
@@ -78,7 +78,7 @@ def test_preconditioned_noise_variance_is_lr_times_p():
         data_size=n_data,
         preconditioner="rmsprop",
         decay=decay,
-        burnin=burnin,
+        burn_in=burn_in,
         seed=3,
     )
     path = _run(optimizer, w, lambda v: tf.constant(c) + 0.0 * v, steps, record_from=0)
@@ -89,7 +89,7 @@ def test_preconditioned_noise_variance_is_lr_times_p():
         v = decay * v + (1 - decay) * c.astype(np.float64) ** 2
         p = 1 / np.sqrt(v + 1e-8)
         drift = -(lr * n_data / 2) * p * c
-        if t < burnin:  # noise-free steps: the deterministic drift, to float32 rounding
+        if t < burn_in:  # noise-free steps: the deterministic drift, to float32 rounding
             np.testing.assert_allclose(increments[t], drift, rtol=1e-5, atol=1e-9)
         else:
             z.append((increments[t] - drift) / np.sqrt(lr * p))
@@ -150,7 +150,7 @@ def test_burnin_iterates_equal_tfp_psgld(rng, tmp_path):
         data_size=n_data,
         preconditioner="rmsprop",
         decay=decay,
-        burnin=1000,
+        burn_in=1000,
     )
     model.compile(optimizer=optimizer, loss="mse")
     model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
@@ -206,7 +206,7 @@ def _model_and_data(jit_compile, seed=5, optimizer=None):
             0.05,
             temperature=ExponentialCooling(0.1, 0.9, 4),
             preconditioner="rmsprop",
-            burnin=3,
+            burn_in=3,
             seed=seed,
         )
     model.compile(optimizer=optimizer, loss="mse", jit_compile=jit_compile)
@@ -347,28 +347,40 @@ def test_sparse_gradients_get_dense_noise():
 
 
 BAD = [
-    (dict(learning_rate=-0.1), r"`learning_rate`: expected a finite float >= 0.*-0.1"),
-    (dict(learning_rate="fast"), r"`learning_rate`.*Received: learning_rate='fast'"),
-    (dict(temperature=-1.0), r"`temperature`.*Received: temperature=-1.0"),
-    (dict(temperature="hot"), r"`temperature`.*temperature schedule.*Received: temperature='hot'"),
-    (dict(temperature=lambda t: 1.0), r"`temperature`"),
-    (dict(data_size=0), r"`data_size`: expected a finite number > 0. Received: data_size=0"),
-    (dict(data_size=-5), r"`data_size`.*-5"),
-    (dict(preconditioner="adam"), r"`preconditioner`: expected one of \('identity', 'rmsprop'\)"),
-    (dict(decay=1.5), r"`decay`: expected a float in \[0, 1\]"),
-    (dict(diagonal_bias=-1e-8), r"`diagonal_bias`"),
-    (dict(burnin=-1), r"`burnin`: expected an integer >= 0"),
-    (dict(burnin=2.5), r"`burnin`"),
-    (dict(seed=-3), r"`seed`: expected None or an integer"),
+    (dict(learning_rate=-0.1), ValueError, r"`learning_rate`: expected a finite float >= 0.*-0.1"),
+    (dict(learning_rate="fast"), TypeError, r"`learning_rate`.*Received: learning_rate='fast'"),
+    (dict(temperature=-1.0), ValueError, r"`temperature`.*Received: temperature=-1.0"),
+    (dict(temperature="hot"), TypeError, r"`temperature`.*schedule.*Received: temperature='hot'"),
+    (dict(temperature=lambda t: 1.0), TypeError, r"`temperature`"),
+    (dict(data_size=0), ValueError, r"`data_size`: expected a finite float > 0.*data_size=0"),
+    (dict(data_size="569"), TypeError, r"`data_size`.*'569'"),
+    (dict(data_size=True), TypeError, r"`data_size`"),
+    (dict(data_size=-5), ValueError, r"`data_size`.*-5"),
+    (dict(preconditioner="adam"), ValueError, r"`preconditioner`: expected one of"),
+    (dict(decay=1.5), ValueError, r"`decay`: expected a finite float >= 0.0 and <= 1.0"),
+    (dict(decay="0.9"), TypeError, r"`decay`"),
+    (dict(diagonal_bias=-1e-8), ValueError, r"`diagonal_bias`"),
+    (dict(burn_in=-1), ValueError, r"`burn_in`: expected an integer >= 0"),
+    (dict(burn_in=2.5), TypeError, r"`burn_in`"),
+    (dict(seed=-3), ValueError, r"`seed`: expected an integer >= 0"),
 ]
 
 
 def test_bad_arguments():
-    for kwargs, match in BAD:
-        with pytest.raises(ValueError, match=match):
+    for kwargs, error, match in BAD:
+        with pytest.raises(error, match=match):
             LangevinAnnealing(**kwargs)
     with pytest.raises(ValueError, match=r"`c`: expected a finite float > 0"):
         LangevinAnnealing(temperature=LogarithmicCooling(c=0.0))
+
+
+def test_scalar_tensor_data_size_and_deprecated_burnin():
+    optimizer = LangevinAnnealing(0.1, data_size=tf.constant(569), seed=0)
+    assert optimizer.data_size == 569 and isinstance(optimizer.data_size, int)
+    assert LangevinAnnealing(data_size=np.float64(2.5)).data_size == 2.5
+    with pytest.warns(DeprecationWarning, match="LangevinAnnealing: `burnin` is deprecated"):
+        old = LangevinAnnealing(0.1, burnin=7)
+    assert old.burn_in == 7 and old.get_config()["burn_in"] == 7
 
 
 def test_example_runs_quick():

@@ -1,7 +1,11 @@
 """LangevinLogger: logs the Langevin temperature and step size at the end of every epoch."""
 
+import warnings
+
 import keras
 import numpy as np
+
+from keras_rg.step_size import divergence_message
 
 __all__ = ["LangevinLogger", "schedule_logs"]
 
@@ -41,8 +45,12 @@ def schedule_logs(optimizer):
 class LangevinLogger(keras.callbacks.Callback):
     """Adds ``temperature`` and ``step_size`` to the epoch logs (History, progress bar, TensorBoard).
 
+    It also warns (``RuntimeWarning``, once per `fit`) when the run diverges: a non-finite loss
+    (or, without a loss in the logs, non-finite weights), with the stability limits of the
+    samplers (`keras_rg.step_size.divergence_message`).
+
     The values are those the optimizer will use at its next step, read at the end of each
-    epoch. Reference: seed 001 (Gong & Xia), eq. 6, where ``η_t = 2 T_t`` is the annealed
+    epoch. Reference: Gong & Xia, eq. 6 (docs/langevin.md), where ``η_t = 2 T_t`` is the annealed
     noise level.
 
     Example:
@@ -58,9 +66,20 @@ class LangevinLogger(keras.callbacks.Callback):
     ['step_size', 'temperature']
     """
 
+    def on_train_begin(self, logs=None):
+        self._warned = False
+
     def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs.update(schedule_logs(self.model.optimizer))
+        if logs is None:
+            return
+        logs.update(schedule_logs(self.model.optimizer))
+        if not getattr(self, "_warned", False):
+            loss = logs.get("loss")
+            weights = [] if loss is not None else self.model.get_weights()
+            message = divergence_message(loss, weights)
+            if message is not None:
+                self._warned = True
+                warnings.warn(f"LangevinLogger: {message}", RuntimeWarning, stacklevel=2)
 
     def get_config(self):
         return {}

@@ -1,107 +1,67 @@
 """LangevinSamples: keeps thinned weight snapshots of a Langevin run and reports TFP diagnostics."""
 
+import warnings
+
 import keras
 import numpy as np
 
-from keras_rg._validation import check_int
+from keras_rg import diagnostics
+from keras_rg.arguments import check_bool, check_int, renamed_argument
 from keras_rg.callbacks.langevin_logger import schedule_logs
 
 __all__ = ["LangevinSamples", "effective_sample_size", "potential_scale_reduction"]
 
 
 def effective_sample_size(samples):
-    """Effective sample size of each coordinate of one chain, by `tfp.mcmc.effective_sample_size`.
-
-    Geyer's initial-positive-sequence truncation (``filter_beyond_positive_pairs=True``) is used.
-
-    Args:
-        samples: Array of shape ``(n_samples, n_coordinates)`` (or ``(n_samples,)``).
-
-    Returns:
-        A float64 NumPy array of shape ``(n_coordinates,)`` (or a scalar).
-
-    Example:
-
-    >>> import numpy as np
-    >>> ess = effective_sample_size(np.random.default_rng(0).normal(size=(400, 3)))
-    >>> ess.shape
-    (3,)
-    """
-    import tensorflow_probability as tfp
-
-    samples = np.asarray(samples, dtype=np.float64)
-    if samples.ndim not in (1, 2) or samples.shape[0] < 4:
-        raise ValueError(
-            "Received an invalid value for `samples`: expected an array of shape "
-            f"(n_samples >= 4, n_coordinates). Received: samples.shape={samples.shape}"
-        )
-    ess = tfp.mcmc.effective_sample_size(samples, filter_beyond_positive_pairs=True)
-    return np.asarray(ess)
+    """Deprecated alias of `keras_rg.diagnostics.effective_sample_size` (one release)."""
+    warnings.warn(
+        "keras_rg.callbacks.langevin_samples.effective_sample_size is deprecated; use "
+        "keras_rg.diagnostics.effective_sample_size.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return diagnostics.effective_sample_size(samples)
 
 
 def potential_scale_reduction(chains):
-    """Gelman–Rubin R-hat of each coordinate across chains, by `tfp.mcmc.potential_scale_reduction`.
-
-    Chains are runs with different seeds (or `LangevinSamples` callbacks of such runs); they are
-    cut to the shortest length. Values near 1 mean the chains sample the same distribution.
-
-    Args:
-        chains: A list of at least two arrays of shape ``(n_samples, n_coordinates)`` or
-            `LangevinSamples` callbacks.
-
-    Returns:
-        A float64 NumPy array of shape ``(n_coordinates,)``.
-
-    Example:
-
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> rhat = potential_scale_reduction([rng.normal(size=(200, 2)) for _ in range(4)])
-    >>> bool(np.all(np.abs(rhat - 1) < 0.05))
-    True
-    """
-    import tensorflow_probability as tfp
-
-    arrays = [np.asarray(c.samples if isinstance(c, LangevinSamples) else c) for c in chains]
-    if len(arrays) < 2 or any(a.ndim != 2 for a in arrays):
-        raise ValueError(
-            "Received an invalid value for `chains`: expected a list of at least two arrays "
-            "of shape (n_samples, n_coordinates) or LangevinSamples callbacks. "
-            f"Received: shapes {[a.shape for a in arrays]}"
-        )
-    n = min(a.shape[0] for a in arrays)
-    if n < 2 or len({a.shape[1] for a in arrays}) != 1:
-        raise ValueError(
-            "Received an invalid value for `chains`: the chains need >= 2 samples each and "
-            f"the same number of coordinates. Received: shapes {[a.shape for a in arrays]}"
-        )
-    states = np.stack([a[:n] for a in arrays], axis=1).astype(np.float64)
-    return np.asarray(tfp.mcmc.potential_scale_reduction(states, independent_chain_ndims=1))
+    """Deprecated alias of `keras_rg.diagnostics.potential_scale_reduction` (one release)."""
+    warnings.warn(
+        "keras_rg.callbacks.langevin_samples.potential_scale_reduction is deprecated; use "
+        "keras_rg.diagnostics.potential_scale_reduction.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return diagnostics.potential_scale_reduction(chains)
 
 
 @keras.saving.register_keras_serializable(package="keras_rg")
 class LangevinSamples(keras.callbacks.Callback):
     """Keeps thinned snapshots of chosen weights after burn-in, with bounded memory, on the host.
 
-    Every ``thin``-th training batch after the first ``burnin`` batches (counted across `fit`
+    Every ``thin``-th training batch after the first ``burn_in`` batches (counted across `fit`
     calls until `reset`), the chosen coordinates are copied to a NumPy buffer. When
     ``max_samples`` snapshots are stored, every second one is dropped and ``thin`` doubles, so
     memory stays at most ``max_samples × max_coordinates`` floats while the samples still span
     the whole run. At the end of each epoch the logs get ``temperature`` and ``step_size`` (see
     `LangevinLogger`), ``samples`` (the count kept) and, from 4 samples on, ``ess_min`` and
     ``ess_median``: the effective sample size per coordinate by
-    `tfp.mcmc.effective_sample_size`. Across runs with several seeds use
-    `potential_scale_reduction([callback_1, callback_2, ...])`.
-    Reference: seed 001 (Gong & Xia), eq. 6, the Langevin dynamics being sampled.
+    `keras_rg.diagnostics.effective_sample_size`. At the end of training it warns (with
+    ``warn=True``) when the chain cannot be trusted: a coordinate with ESS < 10 or a split R-hat
+    > 1.1 (`keras_rg.diagnostics.sampling_warnings`). Across runs with several seeds use
+    `keras_rg.diagnostics.potential_scale_reduction([callback_1, callback_2, ...])`.
+    Reference: Gong & Xia, eq. 6 (docs/langevin.md), the Langevin dynamics being sampled.
 
     Args:
         weights: Paths of the weights to record (``variable.path``, e.g. ``"dense/kernel"``),
             or `None` for all trainable weights. Defaults to `None`.
-        burnin: Batches to skip before the first snapshot, an integer >= 0. Defaults to `0`.
+        burn_in: Batches to skip before the first snapshot, an integer >= 0. Defaults to `0`.
+            (`burnin` is its deprecated name.)
         thin: Initial thinning interval in batches, an integer >= 1. Defaults to `1`.
         max_samples: Most snapshots kept, an even integer >= 4. Defaults to `1000`.
         max_coordinates: Most coordinates recorded; when the chosen weights have more,
             evenly spaced coordinates of their concatenation are kept. Defaults to `1000`.
+        warn: Whether to warn at the end of training on a tiny ESS or R-hat > 1.1.
+            Defaults to `True`.
 
     Example:
 
@@ -109,14 +69,26 @@ class LangevinSamples(keras.callbacks.Callback):
     >>> from keras_rg.optimizers import LangevinAnnealing
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     >>> model.compile(optimizer=LangevinAnnealing(0.1, temperature=0.1, seed=0), loss="mse")
-    >>> samples = LangevinSamples(burnin=2, thin=1)
+    >>> samples = LangevinSamples(burn_in=2, thin=1)
     >>> _ = model.fit(keras.ops.ones((64, 2)), keras.ops.ones((64, 1)), batch_size=8,
     ...               epochs=2, callbacks=[samples], verbose=0)
     >>> samples.samples.shape
     (14, 3)
     """
 
-    def __init__(self, weights=None, burnin=0, thin=1, max_samples=1000, max_coordinates=1000):
+    def __init__(
+        self,
+        weights=None,
+        burn_in=0,
+        thin=1,
+        max_samples=1000,
+        max_coordinates=1000,
+        warn=True,
+        **kwargs,
+    ):
+        burn_in = renamed_argument(kwargs, "burnin", "burn_in", burn_in, "LangevinSamples", 0)
+        if kwargs:
+            raise TypeError(f"LangevinSamples got unexpected arguments {sorted(kwargs)}")
         super().__init__()
         if weights is not None:
             if isinstance(weights, str) or not all(isinstance(w, str) for w in weights):
@@ -126,7 +98,8 @@ class LangevinSamples(keras.callbacks.Callback):
                 )
             weights = list(weights)
         self.weights = weights
-        self.burnin = check_int("burnin", burnin, minimum=0)
+        self.burn_in = check_int("burn_in", burn_in, minimum=0)
+        self.warn = check_bool("warn", warn)
         self.thin = check_int("thin", thin)
         self.max_samples = check_int("max_samples", max_samples, minimum=4)
         if self.max_samples % 2:
@@ -170,8 +143,8 @@ class LangevinSamples(keras.callbacks.Callback):
         return self._stride
 
     def effective_sample_size(self):
-        """Effective sample size of each recorded coordinate (see `effective_sample_size`)."""
-        return effective_sample_size(self.samples)
+        """Effective sample size of each recorded coordinate (`keras_rg.diagnostics`)."""
+        return diagnostics.effective_sample_size(self.samples)
 
     def _select_variables(self):
         if self._variables is not None:
@@ -216,19 +189,19 @@ class LangevinSamples(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         index = self._batches
         self._batches += 1
-        if index < self.burnin or (index - self.burnin) % self._stride:
+        if index < self.burn_in or (index - self.burn_in) % self._stride:
             return
         row = self._snapshot()
         if self._buffer is None:
             self._buffer = np.empty((self.max_samples, row.size), np.float32)
         if self._count == self.max_samples:
             # Compaction: keep every second sample, double the interval. Kept samples stay on
-            # the grid burnin + k * stride of the new stride.
+            # the grid burn_in + k * stride of the new stride.
             self._buffer[: self._count // 2] = self._buffer[: self._count : 2]
             self._steps = self._steps[: self._count : 2]
             self._count //= 2
             self._stride *= 2
-            if (index - self.burnin) % self._stride:
+            if (index - self.burn_in) % self._stride:
                 return
         self._buffer[self._count] = row
         self._steps.append(index)
@@ -244,10 +217,16 @@ class LangevinSamples(keras.callbacks.Callback):
             logs["ess_min"] = float(np.min(ess))
             logs["ess_median"] = float(np.median(ess))
 
+    def on_train_end(self, logs=None):
+        if self.warn and self._count >= 8:
+            for message in diagnostics.sampling_warnings(self.samples):
+                warnings.warn(f"LangevinSamples: {message}", RuntimeWarning, stacklevel=2)
+
     def get_config(self):
         return {
             "weights": self.weights,
-            "burnin": self.burnin,
+            "warn": self.warn,
+            "burn_in": self.burn_in,
             "thin": self.thin,
             "max_samples": self.max_samples,
             "max_coordinates": self.max_coordinates,

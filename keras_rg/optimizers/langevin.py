@@ -1,38 +1,24 @@
 """LangevinAnnealing: a Keras 3 optimizer for simulated annealing by Langevin dynamics."""
 
-import math
-import numbers
-import random
-
 import keras
 import tensorflow as tf
 from keras import ops
 
-from keras_rg.schedules import ConstantTemperature, LogarithmicCooling
+from keras_rg.arguments import check_choice, check_float, check_int, renamed_argument
+from keras_rg.optimizers.noise import (
+    check_data_size,
+    check_learning_rate,
+    check_seed,
+    make_seed_variable,
+    philox_normal,
+    resolve_temperature,
+    serialize_temperature,
+)
+from keras_rg.schedules import LogarithmicCooling
 
 __all__ = ["LangevinAnnealing"]
 
 _PRECONDITIONERS = ("identity", "rmsprop")
-# Philox counter layout: the high 64 bits hold the iteration, the low 64 bits start at
-# ``variable_index << _INDEX_SHIFT``. Each draw of n normals advances the counter by at most
-# n steps, so streams of different (iteration, variable) pairs never overlap while every
-# variable has fewer than 2**40 elements and there are fewer than 2**24 variables.
-_INDEX_SHIFT = 40
-_PHILOX = tf.random.Algorithm.PHILOX.value
-
-
-def _invalid(name, value, expected):
-    return ValueError(
-        f"Received an invalid value for `{name}`: expected {expected}. Received: {name}={value!r}"
-    )
-
-
-def _is_real(value):
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
 
 
 @keras.saving.register_keras_serializable(package="keras_rg")
@@ -45,8 +31,8 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
 
     with ``g`` the mini-batch mean gradient, ``h`` the step size (``learning_rate``), ``T_t`` the
     temperature at step ``t``, ``N`` = ``data_size`` and ``P`` a diagonal preconditioner. With
-    ``N = 1`` and ``P = I`` this is the SDE of seed 001 (Gong & Xia, "Interpreting FCDNNs via RG on
-    exponential family", eq. 6) with ``η_t = 2 T_t``: at constant ``T`` the iterates sample
+    ``N = 1`` and ``P = I`` this is the SDE of Gong & Xia ("Interpreting fully connected deep
+    neural networks via renormalization group on the exponential family", eq. 6; docs/langevin.md) with ``η_t = 2 T_t``: at constant ``T`` the iterates sample
     ``∝ exp(-L / T)``; with ``N`` the data-set size they sample ``∝ exp(-N L / T)``, the Bayesian
     posterior at ``T = 1`` when ``L`` is the mean negative log-likelihood plus prior / N.
     The default temperature is the logarithmic cooling ``T_t = 1 / log(t + 2)`` on which the
@@ -58,7 +44,7 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
     `tfp.optimizer.StochasticGradientLangevinDynamics(lr, data_size=N)` (drift
     ``(lr / 2) N P g``, noise ``N(0, lr P)``) without its diagonal-Jacobian correction term,
     which that implementation evaluates to zero in a Keras training step. TFP switches the
-    noise on after ``burnin + 1`` steps, this optimizer after ``burnin``.
+    noise on after ``burnin + 1`` steps, this optimizer after ``burn_in``.
 
     The noise is drawn in float32 (also under mixed precision) by the counter-based Philox
     generator, keyed on the seed (an optimizer variable), the iteration and the variable's
@@ -80,8 +66,8 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
             Defaults to `0.95`.
         diagonal_bias: Added to ``v`` before the inverse square root, a float >= 0.
             Defaults to `1e-8`.
-        burnin: Number of initial noise-free steps (the preconditioner is still updated),
-            an integer >= 0. Defaults to `0`.
+        burn_in: Number of initial noise-free steps (the preconditioner is still updated),
+            an integer >= 0. Defaults to `0`. (`burnin` is its deprecated name.)
         seed: Integer seed in [0, 2**63) of the noise. `None` draws one from Python's `random`
             module (so `keras.utils.set_random_seed` makes it reproducible). Defaults to `None`.
         **kwargs: The usual Keras optimizer arguments (`weight_decay`, `clipnorm`, `clipvalue`,
@@ -100,7 +86,7 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
     ... )
 
     References:
-        Seed 001: Gong & Xia, eq. 6 and Lemma 2.1. M. Welling, Y. W. Teh, "Bayesian learning via
+        Gong & Xia, eq. 6 and Lemma 2.1 (docs/langevin.md). M. Welling, Y. W. Teh, "Bayesian learning via
         stochastic gradient Langevin dynamics", ICML 2011. C. Li, C. Chen, D. Carlson, L. Carin,
         "Preconditioned stochastic gradient Langevin dynamics for deep neural networks", AAAI 2016.
         B. Hajek, "Cooling schedules for optimal annealing", Math. Oper. Res. 13 (1988).
@@ -114,7 +100,7 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
         preconditioner="identity",
         decay=0.95,
         diagonal_bias=1e-8,
-        burnin=0,
+        burn_in=0,
         seed=None,
         weight_decay=None,
         clipnorm=None,
@@ -128,16 +114,8 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
         name=None,
         **kwargs,
     ):
-        if _is_real(learning_rate):
-            if learning_rate < 0:
-                raise _invalid("learning_rate", learning_rate, "a finite float >= 0")
-            learning_rate = float(learning_rate)
-        elif not callable(learning_rate):
-            raise _invalid(
-                "learning_rate",
-                learning_rate,
-                "a finite float >= 0 or a keras.optimizers.schedules.LearningRateSchedule",
-            )
+        burn_in = renamed_argument(kwargs, "burnin", "burn_in", burn_in, "LangevinAnnealing", 0)
+        learning_rate = check_learning_rate(learning_rate)
         super().__init__(
             learning_rate=learning_rate,
             weight_decay=weight_decay,
@@ -152,58 +130,16 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
             name=name,
             **kwargs,
         )
-        if temperature is None:
-            temperature = LogarithmicCooling()
-        if _is_real(temperature):
-            if temperature < 0:
-                raise _invalid("temperature", temperature, "a finite float >= 0 or a schedule")
-            temperature = float(temperature)
-            self._temperature_schedule = ConstantTemperature(temperature)
-        elif isinstance(temperature, keras.optimizers.schedules.LearningRateSchedule):
-            self._temperature_schedule = temperature
-        else:
-            raise _invalid(
-                "temperature",
-                temperature,
-                "a finite float >= 0, None, or a temperature schedule (a "
-                "keras.optimizers.schedules.LearningRateSchedule such as "
-                "keras_rg.schedules.LogarithmicCooling())",
-            )
-        self.temperature = temperature
-        if not _is_real(data_size) or data_size <= 0:
-            raise _invalid("data_size", data_size, "a finite number > 0")
-        self.data_size = (
-            int(data_size) if isinstance(data_size, numbers.Integral) else float(data_size)
+        self.temperature, self._temperature_schedule = resolve_temperature(
+            temperature, LogarithmicCooling()
         )
-        if preconditioner not in _PRECONDITIONERS:
-            raise _invalid("preconditioner", preconditioner, f"one of {_PRECONDITIONERS}")
-        self.preconditioner = preconditioner
-        if not _is_real(decay) or not 0.0 <= decay <= 1.0:
-            raise _invalid("decay", decay, "a float in [0, 1]")
-        self.decay = float(decay)
-        if not _is_real(diagonal_bias) or diagonal_bias < 0:
-            raise _invalid("diagonal_bias", diagonal_bias, "a finite float >= 0")
-        self.diagonal_bias = float(diagonal_bias)
-        if not isinstance(burnin, numbers.Integral) or isinstance(burnin, bool) or burnin < 0:
-            raise _invalid("burnin", burnin, "an integer >= 0")
-        self.burnin = int(burnin)
-        if seed is not None and (
-            not isinstance(seed, numbers.Integral)
-            or isinstance(seed, bool)
-            or not 0 <= seed < 2**63
-        ):
-            raise _invalid("seed", seed, "None or an integer in [0, 2**63)")
-        self.seed = None if seed is None else int(seed)
-        initial_seed = random.getrandbits(62) if seed is None else self.seed
-        with keras.name_scope(self.name, caller=self):
-            # The noise key is optimizer state: saved, checkpointed and restored with it.
-            self._seed_variable = keras.Variable(
-                initial_seed,
-                name="seed",
-                dtype="int64",
-                trainable=False,
-                aggregation="only_first_replica",
-            )
+        self.data_size = check_data_size(data_size)
+        self.preconditioner = check_choice("preconditioner", preconditioner, _PRECONDITIONERS)
+        self.decay = check_float("decay", decay, 0.0, 1.0)
+        self.diagonal_bias = check_float("diagonal_bias", diagonal_bias, 0.0)
+        self.burn_in = check_int("burn_in", burn_in, minimum=0)
+        self.seed = check_seed(seed)
+        self._seed_variable = make_seed_variable(self, self.seed)
 
     @property
     def current_temperature(self):
@@ -223,15 +159,6 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
         self._mean_squares = []
         if self.preconditioner == "rmsprop":
             self._mean_squares = self.add_optimizer_variables(variables, "rms", initializer="ones")
-
-    def _noise(self, shape, step, index):
-        """Standard normals in float32, a pure function of (seed, step, variable index)."""
-        key = tf.reshape(tf.bitcast(ops.convert_to_tensor(self._seed_variable), tf.uint64), [1])
-        low = tf.constant(index << _INDEX_SHIFT, dtype=tf.uint64)
-        counter = tf.stack([low, tf.bitcast(ops.cast(step, "int64"), tf.uint64)])
-        return tf.raw_ops.StatelessRandomNormalV2(
-            shape=shape, key=key, counter=counter, alg=_PHILOX, dtype=tf.float32
-        )
 
     def update_step(self, gradient, variable, learning_rate):
         """One Euler–Maruyama step for one variable (computed in float32)."""
@@ -255,24 +182,21 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
         else:
             drift = h * g
             noise_std = ops.sqrt(noise_variance)
-        if self.burnin > 0:
-            noise_std = noise_std * ops.cast(ops.greater_equal(step, self.burnin), "float32")
-        xi = self._noise(variable.shape, step, index)
+        if self.burn_in > 0:
+            noise_std = noise_std * ops.cast(ops.greater_equal(step, self.burn_in), "float32")
+        xi = philox_normal(self._seed_variable, variable.shape, step, index)
         self.assign_add(variable, ops.cast(noise_std * xi - drift, variable.dtype))
 
     def get_config(self):
         config = super().get_config()
-        temperature = self.temperature
-        if not isinstance(temperature, float):
-            temperature = keras.saving.serialize_keras_object(temperature)
         config.update(
             {
-                "temperature": temperature,
+                "temperature": serialize_temperature(self.temperature),
                 "data_size": self.data_size,
                 "preconditioner": self.preconditioner,
                 "decay": self.decay,
                 "diagonal_bias": self.diagonal_bias,
-                "burnin": self.burnin,
+                "burn_in": self.burn_in,
                 "seed": self.seed,
             }
         )
