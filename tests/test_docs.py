@@ -4,9 +4,6 @@ Each page's blocks run in order in one namespace (a later block may use an earli
 names), in a fresh temporary folder. A block preceded by the line ``<!-- no-run -->`` is skipped
 (keep those few: a long training run, a figure that needs a file). Blocks are written with small
 sizes so the whole page runs in seconds.
-
-``PENDING_PAGES`` lists pages being rewritten on other branches and ``PENDING_SECTIONS`` the README
-sections they own; the lead empties both after merging.
 """
 
 import os
@@ -19,27 +16,20 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NO_RUN = "<!-- no-run -->"
 
-# Pages other engineers are editing (issue 14); run once they are merged.
-PENDING_PAGES = set()
-# README sections (their bold heading line) owned by the same engineers.
-PENDING_SECTIONS = set()
-
 
 def code_blocks(path):
     """``[(line number, source)]`` of the runnable ```python blocks of ``path``."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    blocks, section, i = [], "", 0
+    blocks, i = [], 0
     while i < len(lines):
         line = lines[i]
-        if line.startswith("#") or line.startswith("**"):
-            section = line.split(" (")[0].strip()
         if line.strip() == "```python":
             start = i + 1
             end = next(j for j in range(start, len(lines)) if lines[j].strip() == "```")
             previous = next(
                 (lines[j].strip() for j in range(i - 1, -1, -1) if lines[j].strip()), ""
             )
-            if previous != NO_RUN and section not in PENDING_SECTIONS:
+            if previous != NO_RUN:
                 blocks.append((start + 1, "\n".join(lines[start:end])))
             i = end
         i += 1
@@ -51,8 +41,6 @@ PAGES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
 def test_code_blocks_run(page, tmp_path, monkeypatch):
-    if page.name in PENDING_PAGES:
-        pytest.skip(f"{page.name} is being rewritten on another branch (PENDING_PAGES)")
     blocks = code_blocks(page)
     monkeypatch.chdir(tmp_path)
     keras.utils.set_random_seed(0)
@@ -95,10 +83,3 @@ def test_readme_attribute_paths_resolve():
         for part in path.split("."):
             obj = getattr(obj, part, None)
             assert obj is not None, f"README names keras_rg.{path}, which does not resolve"
-
-
-def test_pending_pages_are_a_known_list():
-    # Only pages of the other engineers may be pending; never add a page to dodge this test.
-    assert PENDING_PAGES <= {"information.md", "layers.md", "langevin.md", "rsmi.md", "ising.md",
-                             "validation.md"}  # fmt: skip
-    assert os.path.basename(__file__) == "test_docs.py"
