@@ -6,7 +6,6 @@ names), in a fresh temporary folder. A block preceded by the line ``<!-- no-run 
 sizes so the whole page runs in seconds.
 """
 
-import os
 import pathlib
 import re
 
