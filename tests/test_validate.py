@@ -66,6 +66,9 @@ def test_validate_end_to_end_has_every_claim(smoke_report):
     assert t6["verdict"] == expected
     for c in (t6, t31, t34):
         assert c["effect"] and c["falsified_if"] and c["n_seeds"] == 1
+    # every verdict states its effect size and what would falsify it
+    for c in checks.values():
+        assert c["effect"] and c["falsified_if"] and c["n_seeds"] >= 1, c["name"]
 
 
 def test_html_is_self_contained(smoke_report):

@@ -130,6 +130,13 @@ def check_motivation_ood(ctx):
         values={"accuracy": mean, "standard_error": se, "strongest_baseline": strongest,
                 "n_test_per_seed": n_test, "seeds": list(runs), "factors": list(FACTORS)},
         figure=figure,
+        effect=(f"worst 0.01x–100x accuracy minus the strongest baseline's ({strongest}): "
+                f"{gap:+.3f} ± {gap_se:.3f} ({len(runs)} seeds); minus the plain net's: "
+                f"{ours - plain:+.3f} ± {float(np.hypot(ours_se, plain_se)):.3f}"),
+        n_seeds=len(runs),
+        falsified_if=("a one-line baseline (input RMS normalisation, bias-free net) had a worst "
+                      "OOD accuracy above the scale-covariant model's by > 3 SE, or the model "
+                      "were not identical across amplitudes"),
     )  # fmt: skip
 
 
@@ -201,4 +208,11 @@ def check_local_scale(ctx):
         values={"accuracy": mean, "standard_error": se, "best_baseline": best,
                 "exact_law_error": law, "window": WINDOW, "seeds": list(runs)},
         figure=figure,
+        effect=(f"envelope accuracy minus the best baseline's ({best}): {gap:+.3f} ± "
+                f"{gap_se:.3f} ({len(runs)} seeds); clean accuracy {clean - clean_best:+.3f} "
+                "against the best baseline's"),
+        n_seeds=len(runs),
+        falsified_if=("the exact law failing beyond float64 rounding for a gain constant over "
+                      "the window, or a global-scale model matching the local mode under "
+                      "envelopes (within 3 SE)"),
     )  # fmt: skip

@@ -52,6 +52,9 @@ def check_definition_1(ctx):
         rule=f"holds if the worst relative error < {FLOAT64_TOL:g} (float64 rounding)",
         values={"max_relative_error": errors, "samples_per_case": n},
         figure=figure,
+        effect=f"worst relative error {worst:.1e} over {n} random (λ, s, x) per case (float64)",
+        n_seeds=1,
+        falsified_if=f"any (λ, s, x, g, α) with relative error above {FLOAT64_TOL:g}",
     )
 
 
@@ -126,6 +129,12 @@ def check_theorem_1(ctx):
             "fixed_bias_min_error": fixed_min,
             "lambdas": list(lams),
         },
+        effect=(
+            f"relative error {free_max:.1e} (b = 0), {running_max:.1e} (running bias), "
+            f">= {fixed_min:.2f} (fixed bias)"
+        ),
+        n_seeds=1,
+        falsified_if=f"a bias-free layer with relative error above {FLOAT64_TOL:g} at some λ",
     )
 
 
@@ -194,4 +203,9 @@ def check_theorem_2(ctx):
         ),
         values={"by_alpha": rows, "lambdas": list(lams), "paper_fails_for_alpha": paper_fails},
         figure=figure,
+        effect=f"smallest covariance error of the paper's pair over Δ: {text}",
+        n_seeds=1,
+        falsified_if=(
+            "some Δ making the paper's (α−1, −α) running covariant to < 1e-3 for every α tested"
+        ),
     )

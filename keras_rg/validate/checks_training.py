@@ -289,4 +289,10 @@ def check_lemma_2_1(ctx):
                 "delta": delta, "barrier": barrier, "global_minimum": [w_star, l_star],
                 "best_annealer": best},
         figure=figure,
+        effect=(f"P(L − L* > {delta}) at the last checkpoint: log cooling {final:.3f} ± "
+                f"{final_se:.3f} against plain SGD {sgd_final:.3f} ({n_chains} chains, one seed)"),
+        n_seeds=1,
+        falsified_if=("the fraction of chains away from the global minimum rising between "
+                      "checkpoints under log cooling (beyond 2 SE), or not falling below plain "
+                      "SGD's"),
     )  # fmt: skip
