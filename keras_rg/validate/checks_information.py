@@ -8,7 +8,6 @@ is whether RG-guided training makes the *measured* (noise-regularised, resolutio
 layer information fall with depth where plain training does not. docs/information.md.
 """
 
-import dataclasses
 import warnings
 
 import keras
@@ -77,18 +76,6 @@ def _mean_se(values):
     return float(np.mean(values)), se
 
 
-def _result(**kwargs):
-    """A CheckResult with the effect-size fields where this version of CheckResult has them."""
-    known = {f.name for f in dataclasses.fields(CheckResult)}
-    extra = {k: kwargs.pop(k) for k in ("effect", "n_seeds", "falsified_if") if k in kwargs}
-    values = kwargs["values"]
-    for key, value in extra.items():
-        if key in known:
-            kwargs[key] = value
-        values[key] = value
-    return CheckResult(**kwargs)
-
-
 def check_theorem_5(ctx):
     """Trains a 4-layer scale-covariant MLP with and without RG-guided training (same seeds, data
     and probe) and measures I(T_i; X) of every layer every epoch with two estimator families."""
@@ -150,7 +137,7 @@ def check_theorem_5(ctx):
     figure = ctx.figure("theorem_5", figure_infos["kde"].plot) if figure_infos else None
     effect = (f"RG minus plain final-epoch increases = {effect_mean:+.2f} ± "
               f"{effect_se:.2f} pairs ({n_seeds} seed{'s' if n_seeds > 1 else ''})")  # fmt: skip
-    return _result(
+    return CheckResult(
         name="theorem_5",
         source="Liaw, Theorem 5; control: same network without RGFlow",
         claim="Under RG-guided training the layer information I_i = I(T_i∘…∘T_1(X); X) "

@@ -166,9 +166,6 @@ def check_saxe_compression(ctx):
               f"ReLU {r_mean:.2f} ± {r_se:.2f} nats ({len(seeds)} seed(s))")  # fmt: skip
     falsified = ("a tanh run with no layer dropping more than max(0.5, 10% of peak) nats below "
                  "its peak, or a ReLU run with such a drop")  # fmt: skip
-    values.update(effect=effect, falsified_if=falsified, n_seeds=len(seeds))
-    fields = {f for f in CheckResult.__dataclass_fields__}
-    extra = {k: values[k] for k in ("effect", "falsified_if", "n_seeds") if k in fields}
     return CheckResult(
         name="saxe_compression",
         source="Saxe et al., ICLR 2018, Fig. 1 (on Shwartz-Ziv & Tishby's 12-bit task)",
@@ -183,5 +180,7 @@ def check_saxe_compression(ctx):
         "no ReLU layer does, with caveat if in some seeds, does not hold if in none",
         values=values,
         figure=figure,
-        **extra,
+        effect=effect,
+        n_seeds=len(seeds),
+        falsified_if=falsified,
     )
