@@ -77,9 +77,18 @@ def _registered_objects():
     return sorted(found.items())
 
 
+# Layers that take a pair of inputs ``[x, y]`` and score every pair of a batch (critics of the
+# variational information bounds): trained with a critic loss, not a classifier head.
+PAIR_LAYERS = {"PairCritic"}
+
+
 def _kind(cls):
     if not inspect.isclass(cls):
         return "function"
+    if cls.__name__ in PAIR_LAYERS:
+        return "pair_layer"
+    if issubclass(cls, keras.losses.Loss):
+        return "loss"
     if issubclass(cls, keras.regularizers.Regularizer):
         return "regularizer"
     if issubclass(cls, keras.layers.Layer):
@@ -123,6 +132,23 @@ def _model_around(layer_or_activation, kind):
         h = keras.layers.Dense(5, activation=layer_or_activation)(inp)
     h = keras.layers.Flatten()(h)
     return keras.Model(inp, keras.layers.Dense(3)(h))
+
+
+def _pair_model(critic):
+    x, y = keras.Input((12, 2)), keras.Input((12, 2))
+    return keras.Model([x, y], critic([x, y]))
+
+
+PAIR_DATA = [DATA, DATA[::-1]]
+
+
+def _fit_pair_one_step(model, loss=None):
+    """One step of a critic on 16 (x, y) pairs; y_true is unused by the critic losses."""
+    loss = loss or keras.saving.get_registered_object("keras_rg>InfoNCELoss")()
+    model.compile("adam", loss)
+    history = model.fit(PAIR_DATA, np.zeros((16, 16), "float32"), batch_size=16, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    return history
 
 
 def _fit_one_step(model, optimizer="adam", callbacks=None):
@@ -171,6 +197,17 @@ def test_save_load_and_fit(name, cls, tmp_path):
         model = _model_around(obj, kind)
         _fit_one_step(model)
         assert_model_roundtrip(model, DATA, tmp_path)
+    elif kind in ("pair_layer", "loss"):  # a critic trained with a critic loss
+        critic = obj if kind == "pair_layer" else keras_rg.information.PairCritic("concat", 8, 1)
+        model = _pair_model(critic)
+        _fit_pair_one_step(model, loss=obj if kind == "loss" else None)
+        loaded = assert_model_roundtrip(model, PAIR_DATA, tmp_path)
+        if kind == "loss":
+            assert type(loaded.loss) is cls
+            targets = np.zeros((16, 16), "float32")
+            assert loaded.evaluate(PAIR_DATA, targets, verbose=0) == model.evaluate(
+                PAIR_DATA, targets, verbose=0
+            )
     elif kind == "optimizer":
         model = _model_around(keras.layers.Dense(4), "layer")
         _fit_one_step(model, optimizer=obj)
@@ -221,6 +258,13 @@ def _trained_outputs(name, cls, policy, weights=None):
         keras.utils.set_random_seed(0)
         kind = _kind(cls)
         obj = _make(name, cls)
+        if kind == "pair_layer":
+            model = _pair_model(obj)
+            if weights is not None:
+                model.set_weights(weights)
+            start = [np.asarray(w) for w in model.get_weights()]
+            _fit_pair_one_step(model)
+            return start, np.asarray(model(PAIR_DATA), dtype=np.float32)
         if kind == "optimizer":
             model, optimizer = _model_around(keras.layers.Dense(4), "layer"), obj
         else:
@@ -237,8 +281,8 @@ def _trained_outputs(name, cls, policy, weights=None):
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
 @pytest.mark.parametrize(
     "name, cls",
-    [(n, c) for n, c in PUBLIC if _kind(c) in ("layer", "activation", "optimizer")],
-    ids=[n for n, c in PUBLIC if _kind(c) in ("layer", "activation", "optimizer")],
+    [(n, c) for n, c in PUBLIC if _kind(c) in ("layer", "pair_layer", "activation", "optimizer")],
+    ids=[n for n, c in PUBLIC if _kind(c) in ("layer", "pair_layer", "activation", "optimizer")],
 )
 def test_mixed_precision_matches_float32(name, cls, policy):
     weights, reference = _trained_outputs(name, cls, "float32")

@@ -7,7 +7,7 @@ Two rules, from the project's architecture (docs/index.md, "How the package is o
    layer 0  arguments, activations, layers, coarse_graining, information/, probe (keras/numpy
             maths; the private helpers _quiet and _validation)
    layer 1  flow/, fixed_points, rg_optimizer, optimizers/, schedules, diagnostics, posterior,
-            systems/, models (model builders)
+            step_size, systems/, models (model builders)
    layer 2  experiments/
    layer 3  callbacks/, plotting/
    layer 4  validate/, demo, cli
@@ -49,6 +49,7 @@ LAYERS = {
     "keras_rg.schedules": 1,
     "keras_rg.diagnostics": 1,
     "keras_rg.posterior": 1,
+    "keras_rg.step_size": 1,
     "keras_rg.systems": 1,
     "keras_rg.models": 1,
     "keras_rg.experiments": 2,
