@@ -61,7 +61,8 @@ def runs(tmp_path_factory):
     tf_runs = {path: _fit_tf(weights, x, y, path) for path in ("optimizer", "callback", "adam")}
     tf_runs["adam"].save(workdir / "tf_model.keras")
     plan = keras_rg.RGOptimizer.for_model(model, "sgd").betas
-    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(ROOT), JAX_PLATFORMS="cpu")
+    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(ROOT))
+    env.setdefault("JAX_PLATFORMS", "cpu")  # tests/test_gpu.py sets "cuda"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "jax_checks.py"), str(workdir)],
         env=env, capture_output=True, text=True, timeout=240, check=False,
