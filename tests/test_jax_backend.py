@@ -24,9 +24,16 @@ from tests.jax_checks import EPSILON, N_STEPS, build_model
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("jax") is None, reason='jax is not installed: pip install "jax[cpu]"'
-)
+pytestmark = [
+    pytest.mark.skipif(
+        importlib.util.find_spec("jax") is None,
+        reason='jax is not installed: pip install "jax[cpu]"',
+    ),
+    pytest.mark.skipif(
+        keras.backend.backend() != "tensorflow",
+        reason="compares a JAX subprocess with this TensorFlow session",
+    ),
+]
 
 
 def _fit_tf(weights, x, y, path):
