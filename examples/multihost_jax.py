@@ -152,22 +152,22 @@ def launch(args):
         ]
         for p in range(2)
     ] + [["--num-processes", "1", "--process-id", "0", "--tag", "single", "--no-resume"]]
-    procs = [
-        subprocess.Popen(common + ["--worker"] + w, env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
-        for w in workers
-    ]  # fmt: skip
-    outputs = []
-    for proc in procs:
-        try:
-            out, _ = proc.communicate(timeout=args.timeout)
-        except subprocess.TimeoutExpired:
-            for p in procs:
-                p.kill()
-            raise RuntimeError(f"a worker ran past --timeout={args.timeout} s") from None
-        outputs.append(out)
-        if proc.returncode != 0:
-            raise RuntimeError(f"a worker failed (exit {proc.returncode}):\n{out[-3000:]}")
+    # The pair first, then the reference alone (so that their step times are comparable).
+    for group in (workers[:2], workers[2:]):
+        procs = [
+            subprocess.Popen(common + ["--worker"] + w, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+            for w in group
+        ]  # fmt: skip
+        for proc in procs:
+            try:
+                out, _ = proc.communicate(timeout=args.timeout)
+            except subprocess.TimeoutExpired:
+                for p in procs:
+                    p.kill()
+                raise RuntimeError(f"a worker ran past --timeout={args.timeout} s") from None
+            if proc.returncode != 0:
+                raise RuntimeError(f"a worker failed (exit {proc.returncode}):\n{out[-3000:]}")
     weights = {
         tag: [v for _, v in sorted(np.load(workdir / f"weights_{tag}.npz").items())]
         for tag in ("p0", "p1", "single")

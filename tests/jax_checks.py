@@ -14,8 +14,10 @@ EPSILON, N_STEPS = 0.05, 5
 
 
 def build_model(keras, keras_rg, seed=0):
-    """The model both backends train (the same architecture and initial weights)."""
-    keras.utils.set_random_seed(seed)
+    """The model both backends train (the architecture; the weights come from the TensorFlow side,
+    and the JAX side passes seed=None: Keras's set_random_seed imports TensorFlow if installed)."""
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
     return keras.Sequential(
         [
             keras.Input((6, 3)),
@@ -40,7 +42,32 @@ def main(workdir):
     x, y, weights = data["x"], data["y"], [data[f"w{i}"] for i in range(int(data["n_weights"]))]
     arrays = {}
 
-    # Config round trip of every backend-neutral public object.
+    # The RG step with zero gradient (SGD, learning rate 0), jit-compiled, fused and as callback.
+    for path in ("optimizer", "callback"):
+        model = build_model(keras, keras_rg, seed=None)
+        model.set_weights(weights)
+        if path == "optimizer":
+            opt = keras_rg.RGOptimizer.for_model(model, keras.optimizers.SGD(0.0), epsilon=EPSILON)
+            callbacks = []
+        else:
+            opt = keras.optimizers.SGD(0.0)
+            callbacks = [keras_rg.RGFlow(epsilon=EPSILON)]
+        model.compile(optimizer=opt, loss="mse", jit_compile=True)
+        history = model.fit(
+            x, y, batch_size=len(x) // N_STEPS, epochs=1, shuffle=False, verbose=0,
+            callbacks=callbacks,
+        )  # fmt: skip
+        for i, w in enumerate(model.get_weights()):
+            arrays[f"zero_grad_{path}_{i}"] = w
+        if path == "optimizer":
+            # Training with RGOptimizer needed no TensorFlow. (RGFlow, next, loads it today
+            # through keras_rg.callbacks' other modules; Keras's model.save loads it if installed.)
+            out["tensorflow_after_fit"] = "tensorflow" in sys.modules
+        if path == "callback":
+            out["rg_beta_norm"] = history.history["rg_beta_norm"][-1]
+
+    # Config round trip of every backend-neutral public object (Keras's serializer imports
+    # TensorFlow if it is installed, so this comes after the fits).
     objects = [
         keras_rg.PowerLaw(1.5),
         keras_rg.ScaleAware("softplus", alpha=0.5, scale=2.0),
@@ -67,28 +94,14 @@ def main(workdir):
     temps = [float(keras_rg.ExponentialCooling(1.0, 0.5, 100)(s)) for s in (0, 50, 100)]
     out["exponential_cooling"] = temps
 
-    # The RG step with zero gradient (SGD, learning rate 0), jit-compiled, fused and as callback.
-    for path in ("optimizer", "callback"):
-        model = build_model(keras, keras_rg)
-        model.set_weights(weights)
-        if path == "optimizer":
-            opt = keras_rg.RGOptimizer.for_model(model, keras.optimizers.SGD(0.0), epsilon=EPSILON)
-            callbacks = []
-        else:
-            opt = keras.optimizers.SGD(0.0)
-            callbacks = [keras_rg.RGFlow(epsilon=EPSILON)]
-        model.compile(optimizer=opt, loss="mse", jit_compile=True)
-        history = model.fit(
-            x, y, batch_size=len(x) // N_STEPS, epochs=1, shuffle=False, verbose=0,
-            callbacks=callbacks,
-        )  # fmt: skip
-        for i, w in enumerate(model.get_weights()):
-            arrays[f"zero_grad_{path}_{i}"] = w
-        if path == "callback":
-            out["rg_beta_norm"] = history.history["rg_beta_norm"][-1]
+    try:
+        keras_rg.backend.require_tensorflow("a TensorFlow-only part")
+        out["require_tensorflow"] = "no error"
+    except RuntimeError as err:
+        out["require_tensorflow"] = str(err)
 
     # A real fit step (Adam + the fused RG step) from the shared initial weights.
-    model = build_model(keras, keras_rg)
+    model = build_model(keras, keras_rg, seed=None)
     model.set_weights(weights)
     opt = keras_rg.RGOptimizer.for_model(model, keras.optimizers.Adam(1e-2), epsilon=EPSILON)
     model.compile(optimizer=opt, loss="mse", jit_compile=True)
