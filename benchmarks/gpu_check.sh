@@ -11,8 +11,8 @@ nvidia-smi --query-gpu=name,memory.total --format=csv || echo "nvidia-smi not fo
 timeout 180 python3 -m pytest -q -n 0 -m gpu tests/test_gpu.py; status=$?
 for dtype in float32 float64; do
   timeout 120 python3 benchmarks/bench_backends.py --device gpu --dtype "$dtype" --repeats 3 \
-    --width 1024 --batch 256 --n-steps 50 --out "benchmarks/results/bench_backends_gpu_${dtype}.json" \
-    --overwrite || status=1
+    --width 1024 --batch 256 --n-steps 50 --overwrite \
+    --out "benchmarks/results/bench_backends_gpu_${dtype}.json" || status=1
 done
 timeout 120 python3 benchmarks/bench_backends.py --device cpu --repeats 3 --width 1024 --batch 256 \
   --n-steps 20 --no-multihost --out benchmarks/results/bench_backends_cpu_for_gpu.json --overwrite \

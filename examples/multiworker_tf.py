@@ -1,4 +1,5 @@
-"""TensorFlow multi-worker training of a keras_rg model: a custom loop under MultiWorkerMirroredStrategy.
+"""TensorFlow multi-worker training of a keras_rg model: a custom loop under
+MultiWorkerMirroredStrategy.
 
 With Keras 3, ``model.fit`` under ``tf.distribute.MultiWorkerMirroredStrategy`` fails (upstream:
 keras-team/keras#20585, tensorflow/tensorflow#72388). A custom training loop does run: this script

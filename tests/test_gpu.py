@@ -27,7 +27,8 @@ def _fit(device, dtype, learning_rate, n_steps=6, epsilon=0.05):
         keras.utils.set_random_seed(3)
         model = keras.Sequential([keras.Input((5,)),
                                   keras_rg.ScaleCovariantDense(7, alpha=0.5, dtype=dtype),
-                                  keras_rg.ScaleCovariantDense(1, alpha=0.5, dtype=dtype)])  # fmt: skip
+                                  keras_rg.ScaleCovariantDense(1, alpha=0.5,
+                                                               dtype=dtype)])  # fmt: skip
         w0 = model.get_weights()
         inner = keras.optimizers.SGD(0.0) if learning_rate == 0 else keras.optimizers.Adam(1e-2)
         opt = keras_rg.RGOptimizer.for_model(model, inner, epsilon=epsilon)
@@ -65,5 +66,6 @@ def test_jax_checks_on_gpu(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT), JAX_PLATFORMS="cuda")
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "0",
                            str(ROOT / "tests" / "test_jax_backend.py")],
-                          env=env, capture_output=True, text=True, timeout=400, check=False)  # fmt: skip
+                          env=env, capture_output=True, text=True, timeout=400,
+                          check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:]

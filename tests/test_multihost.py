@@ -1,6 +1,7 @@
-"""Multi-host training. Two JAX processes on loopback (``keras.distribution.DataParallel``, gloo CPU collectives) train a
-scale-covariant model with ``RGFlow``, checkpoint from process 0 and resume; they end identical to
-each other and to one process fed the same global batches (examples/multihost_jax.py --quick).
+"""Multi-host training. Two JAX processes on loopback (``keras.distribution.DataParallel``, gloo
+CPU collectives) train a scale-covariant model with ``RGFlow``, checkpoint from process 0 and
+resume; they end identical to each other and to one process fed the same global batches
+(examples/multihost_jax.py --quick).
 Skipped when jax is not installed. The recipe: docs/distributed.md."""
 
 import importlib.util
