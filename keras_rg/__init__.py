@@ -55,9 +55,15 @@ _DEFERRED = {
 
 
 def _load_deferred(name):
-    from keras_rg._quiet import stderr_silenced  # TensorFlow's C++ start-up lines, if it loads
+    import contextlib
+    import os
 
-    with stderr_silenced():
+    from keras_rg._quiet import stderr_silenced
+
+    # TensorFlow's C++ start-up lines, should this import load it (not on TensorFlow, where it is
+    # loaded quietly above; never with KERAS_RG_QUIET_IMPORT=0).
+    quiet = "tensorflow" not in sys.modules and os.environ.get("KERAS_RG_QUIET_IMPORT") != "0"
+    with stderr_silenced() if quiet else contextlib.nullcontext():
         module = importlib.import_module(_DEFERRED[name])
     value = module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
     globals()[name] = value
