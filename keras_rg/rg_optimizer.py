@@ -6,8 +6,8 @@ The step is Liaw's RG-guided training step; see docs/rg_flow.md for when to pref
 import types
 
 import keras
-import tensorflow as tf
 
+from keras_rg.backend import read_now
 from keras_rg.flow import (
     apply_rg_step,
     direction_sign,
@@ -38,8 +38,9 @@ class RGOptimizer(keras.optimizers.Optimizer):
     The inner optimizer applies ``−η∇L``; right after it, in the same compiled train step, every
     variable in ``betas`` takes the RG step ``θ ← θ − sεβ(θ)`` (s = +1 for ``"paper"``, −1 for
     ``"reverse"``). Because the update lives inside ``apply``, it runs on every step with
-    ``steps_per_execution > 1``, under ``jit_compile=True`` and under ``tf.distribute`` (the update
-    is applied per device with ``strategy.extended.update``, like decoupled weight decay). Its cost
+    ``steps_per_execution > 1``, under ``jit_compile=True``, under ``tf.distribute`` (the update
+    is applied per device with ``strategy.extended.update``, like decoupled weight decay) and on
+    JAX, also under ``keras.distribution`` across hosts (docs/distributed.md). Its cost
     is one elementwise pass over the selected variables. It gives the same trajectory as the
     :class:`~keras_rg.callbacks.rg_flow.RGFlow` callback.
 
@@ -172,9 +173,9 @@ class RGOptimizer(keras.optimizers.Optimizer):
                 )
             with keras.name_scope(self.name, caller=self):
                 self.build(list(trainable_variables))
-        # tf.identity forces the read here, before the inner step increments `iterations`
-        # (a converted variable would be read lazily, after the increment).
-        step = None if isinstance(self.epsilon, float) else tf.identity(self.iterations)
+        # Read here, before the inner step increments `iterations` (inside a tf.function a
+        # converted variable would be read lazily, after the increment).
+        step = None if isinstance(self.epsilon, float) else read_now(self.iterations)
         self.inner_optimizer.apply(grads, trainable_variables)
         if self._pairs.items:
             apply_rg_step(self._pairs.items, epsilon_at(self.epsilon, step), self.direction)

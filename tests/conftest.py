@@ -50,3 +50,13 @@ def two_cpu_strategy():
     if not _STRATEGY:
         _STRATEGY.append(tf.distribute.MirroredStrategy(devices[:2]))
     return _STRATEGY[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``gpu`` run only where TensorFlow sees a GPU (benchmarks/gpu_check.sh)."""
+    if tf.config.list_physical_devices("GPU"):
+        return
+    skip = pytest.mark.skip(reason="no GPU visible (the gpu tests run in benchmarks/gpu_check.sh)")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

@@ -4,8 +4,8 @@ Two rules, from the project's architecture (docs/index.md, "How the package is o
 
 1. no module imports a module of a higher layer (same layer is fine):
 
-   layer 0  arguments, activations, layers, coarse_graining, information/, probe (keras/numpy
-            maths; the private helpers _quiet and _validation)
+   layer 0  arguments, backend, activations, layers, coarse_graining, information/, probe
+            (keras/numpy maths; the private helpers _quiet and _validation)
    layer 1  flow/, fixed_points, rg_optimizer, optimizers/, schedules, diagnostics, posterior,
             step_size, systems/, models (model builders)
    layer 2  experiments/
@@ -35,6 +35,7 @@ PACKAGE = ROOT / "keras_rg"
 # (place every new module on purpose).
 LAYERS = {
     "keras_rg._quiet": 0,
+    "keras_rg.backend": 0,
     "keras_rg._validation": 0,
     "keras_rg.arguments": 0,
     "keras_rg.activations": 0,

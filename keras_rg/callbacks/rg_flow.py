@@ -7,8 +7,8 @@ import warnings
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from keras_rg.backend import is_tensorflow, tensorflow_module
 from keras_rg.flow import (
     apply_rg_step,
     beta_norms,
@@ -173,16 +173,20 @@ class RGFlow(keras.callbacks.Callback):
             return
         epsilon, direction = self.epsilon, self.direction
 
-        @tf.function(autograph=False)
         def step_fn():
             # ε of the step just taken: the schedule at index iterations − 1 (0-based).
             step = None if isinstance(epsilon, float) else iterations - 1
             apply_rg_step(pairs, epsilon_at(epsilon, step), direction)
 
-        @tf.function(autograph=False)
         def norm_fn():
             return beta_norms(pairs)
 
+        if is_tensorflow():
+            tf = tensorflow_module("RGFlow's compiled step")
+            step_fn = tf.function(step_fn, autograph=False)
+            norm_fn = tf.function(norm_fn, autograph=False)
+        # Elsewhere (JAX) the eager keras.ops update is a handful of dispatched array ops; a
+        # jitted version would need the variables as arguments and gains little per batch.
         self._step_fn = step_fn if pairs else None
         self._norm_fn = norm_fn
         self._compiled_for = key
@@ -195,6 +199,11 @@ class RGFlow(keras.callbacks.Callback):
             if iteration == self._last_iteration:
                 return  # the loss-scale optimizer skipped this step (non-finite gradients)
             self._last_iteration = iteration
+        if not is_tensorflow():  # reading self.model syncs JAX's train state into the variables
+            self.model  # noqa: B018
+            self._step_fn()
+            return
+        tf = tensorflow_module("RGFlow under tf.distribute")
         strategy = self.model.distribute_strategy
         if strategy is tf.distribute.get_strategy():
             self._step_fn()

@@ -2,17 +2,20 @@
 
 :func:`apply_rg_step` does ``θ ← θ − sεβ(θ)`` for a list of ``(variable, beta)`` pairs eagerly,
 inside ``tf.function``/XLA, in an optimizer's replica context and in a callback's cross-replica
-context; :func:`beta_norms` gives the squared ``‖β(θ)‖`` per pair for the diagnostics. The maths is
-in :mod:`keras_rg.flow.beta`; docs/rg_flow.md shows both entry points (callback and optimizer).
+context; :func:`beta_norms` gives the squared ``‖β(θ)‖`` per pair for the diagnostics. On JAX (and
+the other Keras backends) the update is a plain ``keras.ops`` assignment, which also runs inside
+``jax.jit`` and an optimizer's stateless apply; ``keras.distribution`` keeps replicated variables
+identical by itself (docs/distributed.md). The maths is in :mod:`keras_rg.flow.beta`;
+docs/rg_flow.md shows both entry points (callback and optimizer).
 """
 
 import functools
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
+from keras_rg.backend import is_tensorflow, tensorflow_module
 from keras_rg.flow.beta import LinearBeta, direction_sign
 
 __all__ = ["apply_rg_step", "beta_norms"]
@@ -60,7 +63,7 @@ def apply_rg_step(pairs, epsilon, direction="paper"):
 
     Works eagerly, inside ``tf.function`` / XLA, in a replica context (inside an optimizer step
     under ``tf.distribute``) and in a cross-replica context (a callback under a strategy's
-    scope). Low-precision variables are updated in float32 and cast back.
+    scope); on JAX eagerly, under ``jax.jit`` and inside an optimizer's stateless apply. Low-precision variables are updated in float32 and cast back.
 
     Args:
         pairs: a sequence of ``(keras.Variable, beta callable)``.
@@ -78,6 +81,11 @@ def apply_rg_step(pairs, epsilon, direction="paper"):
         signed = sign * float(epsilon)  # rounded once, to each variable's dtype
     else:
         signed = ops.multiply(ops.convert_to_tensor(epsilon), sign)
+    if not is_tensorflow():  # no replica contexts: keras.distribution shards by itself
+        for variable, beta in pairs:
+            _update_one(variable, signed, beta)
+        return
+    tf = tensorflow_module("the tf.distribute-aware RG step")
     if tf.distribute.in_cross_replica_context():
         _update_all(tf.distribute.get_strategy(), pairs, signed)
     else:
