@@ -120,6 +120,13 @@ def main(workdir):
     arrays["jax_predictions"] = np.asarray(model.predict(x, verbose=0))
     tf_model = keras.models.load_model(os.path.join(workdir, "tf_model.keras"), safe_mode=True)
     arrays["tf_model_on_jax_predictions"] = np.asarray(tf_model.predict(x, verbose=0))
+
+    # The Langevin samplers (tests/jax_sampler_checks.py).
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from jax_sampler_checks import sampler_checks
+
+    out["samplers"], sampler_arrays = sampler_checks(keras, keras_rg, workdir)
+    arrays.update(sampler_arrays)
     np.savez(os.path.join(workdir, "jax_results.npz"), **arrays)
     print(json.dumps(out))
 

@@ -1,7 +1,6 @@
 """LangevinAnnealing: a Keras 3 optimizer for simulated annealing by Langevin dynamics."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_rg.arguments import check_choice, check_float, check_int, renamed_argument
@@ -9,10 +8,11 @@ from keras_rg.optimizers.noise import (
     check_data_size,
     check_learning_rate,
     check_seed,
+    densify,
     make_seed_variable,
-    philox_normal,
     resolve_temperature,
     serialize_temperature,
+    stateless_normal,
 )
 from keras_rg.schedules import LogarithmicCooling
 
@@ -46,11 +46,13 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
     which that implementation evaluates to zero in a Keras training step. TFP switches the
     noise on after ``burnin + 1`` steps, this optimizer after ``burn_in``.
 
-    The noise is drawn in float32 (also under mixed precision) by the counter-based Philox
-    generator, keyed on the seed (an optimizer variable), the iteration and the variable's
-    index: runs are reproducible, saving/loading or checkpointing resumes the exact noise
-    sequence, every replica of a mirrored variable under `tf.distribute` draws the same noise,
-    and the update compiles with XLA (`jit_compile=True`).
+    The noise is drawn in float32 (also under mixed precision), stateless, keyed on the seed (an
+    optimizer variable), the iteration and the variable's index (Philox on TensorFlow, threefry
+    on JAX): runs are reproducible, saving/loading or checkpointing resumes the exact noise
+    sequence, every replica of a mirrored variable under `tf.distribute` or of a JAX
+    `keras.distribution.DataParallel` run (one or many processes) draws the same noise, and the
+    update compiles with XLA (`jit_compile=True`). TensorFlow and JAX draw different numbers from
+    the same seed (docs/distributed.md).
 
     Args:
         learning_rate: Step size ``h``: a float >= 0, a
@@ -162,8 +164,7 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         """One Euler–Maruyama step for one variable (computed in float32)."""
-        if isinstance(gradient, tf.IndexedSlices):
-            gradient = tf.convert_to_tensor(gradient)  # the noise is dense anyway
+        gradient = densify(gradient)  # a tf.IndexedSlices: the noise is dense anyway
         index = self._get_variable_index(variable)
         step = self._iterations
         g = ops.cast(gradient, "float32")
@@ -184,7 +185,7 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
             noise_std = ops.sqrt(noise_variance)
         if self.burn_in > 0:
             noise_std = noise_std * ops.cast(ops.greater_equal(step, self.burn_in), "float32")
-        xi = philox_normal(self._seed_variable, variable.shape, step, index)
+        xi = stateless_normal(self._seed_variable, variable.shape, step, index)
         self.assign_add(variable, ops.cast(noise_std * xi - drift, variable.dtype))
 
     def get_config(self):

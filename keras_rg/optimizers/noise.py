@@ -1,26 +1,36 @@
-"""Shared pieces of the Langevin optimizers: Philox noise keyed on optimizer state, argument
-resolution for step sizes and temperatures.
+"""Shared pieces of the Langevin optimizers: stateless noise keyed on optimizer state, the few
+backend-specific operations, argument resolution for step sizes and temperatures.
 
-The noise is a pure function of (seed, iteration, variable index), drawn by the counter-based
-Philox generator: a run resumes bit for bit from a checkpoint, and every copy of a mirrored
-variable under `tf.distribute` draws the same numbers (see docs/langevin.md).
+The noise is a pure function of (seed, iteration, variable index): a run resumes bit for bit from
+a checkpoint, and every copy of a replicated variable (``tf.distribute`` mirrored variables, JAX
+``DataParallel`` replicas on any number of processes) draws the same numbers. On TensorFlow it is
+the counter-based Philox generator (the seed is one int64 variable); on JAX it is
+``jax.random.normal`` with the threefry key of the seed (two int32 words, so no 64-bit mode is
+needed) folded with the iteration and the variable index. The two backends draw different
+numbers from the same seed. Other backends are refused at construction. See docs/langevin.md and
+docs/distributed.md.
 """
 
 import random
+import sys
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_rg.arguments import check_float, check_int, invalid_type
+from keras_rg.backend import backend as _backend_name
 from keras_rg.schedules import ConstantTemperature
 
 __all__ = [
     "check_data_size",
     "check_learning_rate",
     "check_seed",
+    "cond_update",
+    "densify",
     "make_seed_variable",
     "philox_normal",
+    "stateless_normal",
+    "step_dtype",
     "resolve_temperature",
     "serialize_temperature",
 ]
@@ -32,7 +42,7 @@ __all__ = [
 # are fewer than 2**24 variables.
 INDEX_SHIFT = 40
 STREAM_SHIFT = 36
-_PHILOX = tf.random.Algorithm.PHILOX.value
+_BACKENDS = ("tensorflow", "jax")
 _Schedule = keras.optimizers.schedules.LearningRateSchedule
 
 
@@ -85,23 +95,91 @@ def check_seed(seed):
     return check_int("seed", seed, minimum=0, maximum=2**63 - 1)
 
 
+def _check_backend(optimizer):
+    name = _backend_name()
+    if name not in _BACKENDS:
+        raise RuntimeError(
+            f"{type(optimizer).__name__} draws its stateless noise on the TensorFlow or JAX "
+            f"backend, but Keras runs on {name!r}. Set KERAS_BACKEND=tensorflow or jax before "
+            "Keras is first imported (docs/distributed.md)."
+        )
+    return name
+
+
 def make_seed_variable(optimizer, seed):
-    """The int64 noise key, an optimizer variable (saved, checkpointed and restored with it).
+    """The noise key, an optimizer variable (saved, checkpointed and restored with it): one int64
+    on TensorFlow; on JAX the same 64 bits as two int32 words ``[low, high]`` (bit patterns), so
+    that JAX without 64-bit mode holds it.
 
     ``seed=None`` draws one from Python's `random` (so `keras.utils.set_random_seed` fixes it).
     """
+    name = _check_backend(optimizer)
     initial = random.getrandbits(62) if seed is None else seed
+    if name == "tensorflow":
+        value, dtype = initial, "int64"
+    else:
+        low, high = initial & 0xFFFFFFFF, initial >> 32
+        value, dtype = [low - (1 << 32) if low >= 1 << 31 else low, high], "int32"
     with keras.name_scope(optimizer.name, caller=optimizer):
         return keras.Variable(
-            initial, name="seed", dtype="int64", trainable=False, aggregation="only_first_replica"
+            value, name="seed", dtype=dtype, trainable=False, aggregation="only_first_replica"
         )
 
 
+def stateless_normal(seed_variable, shape, step, index, stream=0):
+    """Standard normals in float32, a pure function of (seed, step, variable index, stream): Philox
+    on TensorFlow (:func:`philox_normal`), threefry on JAX."""
+    if _backend_name() == "tensorflow":
+        return philox_normal(seed_variable, shape, step, index, stream)
+    import jax
+
+    words = jax.lax.bitcast_convert_type(ops.convert_to_tensor(seed_variable), "uint32")
+    key = jax.random.wrap_key_data(words, impl="threefry2x32")
+    key = jax.random.fold_in(key, ops.cast(step, "uint32"))
+    key = jax.random.fold_in(key, (index << 8) + stream)
+    return jax.random.normal(key, tuple(shape), "float32")
+
+
 def philox_normal(seed_variable, shape, step, index, stream=0):
-    """Standard normals in float32, a pure function of (seed, step, variable index, stream)."""
+    """Standard normals in float32 by TensorFlow's Philox, keyed on the int64 seed variable."""
+    tf = sys.modules["tensorflow"]
     key = tf.reshape(tf.bitcast(ops.convert_to_tensor(seed_variable), tf.uint64), [1])
     low = tf.constant((index << INDEX_SHIFT) + (stream << STREAM_SHIFT), dtype=tf.uint64)
     counter = tf.stack([low, tf.bitcast(ops.cast(step, "int64"), tf.uint64)])
     return tf.raw_ops.StatelessRandomNormalV2(
-        shape=shape, key=key, counter=counter, alg=_PHILOX, dtype=tf.float32
-    )
+        shape=shape, key=key, counter=counter, alg=tf.random.Algorithm.PHILOX.value,
+        dtype=tf.float32,
+    )  # fmt: skip
+
+
+def densify(gradient):
+    """A sparse TensorFlow gradient (``tf.IndexedSlices``) as a dense tensor (the noise is dense
+    anyway); any other gradient as is."""
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and isinstance(gradient, tf.IndexedSlices):
+        return tf.convert_to_tensor(gradient)
+    return gradient
+
+
+def step_dtype():
+    """The integer dtype for iteration arithmetic: int64 on TensorFlow, int32 on JAX (whose
+    default mode has no 64-bit integers)."""
+    return "int64" if _backend_name() == "tensorflow" else "int32"
+
+
+def cond_update(pred, compute, keep, assign):
+    """``assign(compute())`` when ``pred`` holds, nothing otherwise; returns ``compute()[0]`` or
+    ``keep()[0]``. On TensorFlow the assignment runs inside the taken branch of ``tf.cond`` (the
+    untaken branch costs nothing); on JAX (whose traced train step is functional) the branch
+    values are selected by ``ops.cond`` and assigned after it."""
+    if _backend_name() == "tensorflow":
+
+        def taken():
+            values = compute()
+            assign(values)
+            return values[0]
+
+        return sys.modules["tensorflow"].cond(pred, taken, lambda: keep()[0])
+    values = ops.cond(pred, compute, keep)
+    assign(values)
+    return values[0]

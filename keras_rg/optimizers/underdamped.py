@@ -2,7 +2,6 @@
 mass matrix (diagonal or dense) adapted from the chain's own covariance during burn-in."""
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from keras_rg.arguments import check_choice, check_float, check_int
@@ -10,10 +9,13 @@ from keras_rg.optimizers.noise import (
     check_data_size,
     check_learning_rate,
     check_seed,
+    cond_update,
+    densify,
     make_seed_variable,
-    philox_normal,
     resolve_temperature,
     serialize_temperature,
+    stateless_normal,
+    step_dtype,
 )
 
 __all__ = ["UnderdampedLangevin"]
@@ -55,8 +57,9 @@ class UnderdampedLangevin(keras.optimizers.Optimizer):
     posteriors that a diagonal preconditioner cannot. Covariance between different variables is
     not modelled (one block per variable). The velocity is zeroed at each adaptation.
 
-    The noise is float32 Philox normals keyed on (seed, iteration, variable): runs resume bit for
-    bit from `model.save`/checkpoints, mirrored copies draw the same noise, XLA compiles it.
+    The noise is float32 stateless normals keyed on (seed, iteration, variable) (Philox on
+    TensorFlow, threefry on JAX): runs resume bit for bit from `model.save`/checkpoints, mirrored
+    and `DataParallel` copies draw the same noise, XLA compiles it.
 
     Args:
         learning_rate: Time step ``h`` (with the identity mass, and before the first
@@ -187,15 +190,14 @@ class UnderdampedLangevin(keras.optimizers.Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         """One BAOAB step for one variable (computed in float32)."""
-        if isinstance(gradient, tf.IndexedSlices):
-            gradient = tf.convert_to_tensor(gradient)
+        gradient = densify(gradient)
         index = self._get_variable_index(variable)
         step = self._iterations
         g = ops.reshape(ops.cast(gradient, "float32"), (-1,))
         h = self._step_size(learning_rate, step)
         kt = ops.cast(self._temperature_schedule(step), "float32") / float(self.data_size)
         c = ops.exp(-self.friction * h)
-        xi = philox_normal(self._seed_variable, g.shape, step, index)
+        xi = stateless_normal(self._seed_variable, g.shape, step, index)
         dense = index in self._dense_slot
         s = 1.0 if self.mass == "identity" else ops.convert_to_tensor(self._scales[index])
         injected = (1.0 - c * c) * kt * s - c * c * h * h * self.gradient_noise * s * s
@@ -215,21 +217,37 @@ class UnderdampedLangevin(keras.optimizers.Optimizer):
         self.assign(variable, ops.cast(ops.reshape(w, variable.shape), variable.dtype))
         if self.mass != "identity":
             # After burn-in the mass is frozen: the accumulation is skipped altogether.
-            u = tf.cond(
+            u = cond_update(
                 ops.less(step, self.burn_in),
                 lambda: self._adapt(index, dense, step, w, u, kt),
-                lambda: u,
+                lambda: self._adaptation_state(index, dense, u),
+                lambda values: self._assign_adaptation(index, dense, values),
             )
         self.assign(v, ops.cast(ops.reshape(u, v.shape), v.dtype))
 
+    def _adaptation_state(self, index, dense, v):
+        """(velocity, scales, eigenvectors, window sums, window squares) as they are."""
+        vectors = self._vectors[self._dense_slot[index]] if dense else ops.zeros((1, 1))
+        state = (self._scales[index], vectors, self._sums[index], self._squares[index])
+        return (v,) + tuple(ops.convert_to_tensor(x) for x in state)
+
+    def _assign_adaptation(self, index, dense, values):
+        _, scales, vectors, sums, squares = values
+        self.assign(self._scales[index], scales)
+        if dense:
+            self.assign(self._vectors[self._dense_slot[index]], vectors)
+        self.assign(self._sums[index], sums)
+        self.assign(self._squares[index], squares)
+
     def _adapt(self, index, dense, step, w, v, kt):
-        """Accumulates the window's covariance; at a window's end sets Σ = C·N/T, zeroes v."""
+        """Accumulates the window's covariance; at a window's end sets Σ = C·N/T, zeroes v.
+        Returns the new (velocity, scales, eigenvectors, window sums, window squares)."""
         quarter, half, end = self.burn_in // 4, self.burn_in // 2, self.burn_in
-        step = ops.cast(step, "int64")
+        step = ops.cast(step, step_dtype())
         in_window = ops.logical_and(ops.greater_equal(step, quarter), ops.less(step, end))
         window_end = ops.logical_or(ops.equal(step, half - 1), ops.equal(step, end - 1))
         start = ops.where(ops.less(step, half), quarter, half)
-        count = ops.cast(step - ops.cast(start, "int64") + 1, "float32")
+        count = ops.cast(step - ops.cast(start, step_dtype()) + 1, "float32")
         weight = ops.cast(in_window, "float32")
         sums = self._sums[index] + weight * w
         outer = w[:, None] * w[None, :] if dense else w * w
@@ -245,7 +263,7 @@ class UnderdampedLangevin(keras.optimizers.Optimizer):
                 cov = 0.5 * (cov + ops.transpose(cov))
                 floor = 1e-3 * ops.mean(ops.diagonal(cov))
                 cov = count / (count + 5.0) * cov + 5.0 / (count + 5.0) * floor * ops.eye(n)
-                values, vecs = tf.linalg.eigh(cov)
+                values, vecs = ops.eigh(cov)
                 values = ops.maximum(values, floor * 1e-3)
                 return values * data_over_t, vecs
             var = ops.maximum(squares / count - mean * mean, 0.0)
@@ -258,14 +276,9 @@ class UnderdampedLangevin(keras.optimizers.Optimizer):
                 ops.convert_to_tensor(vectors) if dense else ops.zeros((1, 1))
             )
 
-        scales, vecs = tf.cond(window_end, adapted, kept)
-        self.assign(self._scales[index], scales)
-        if dense:
-            self.assign(vectors, vecs)
+        scales, vecs = ops.cond(window_end, adapted, kept)
         reset = ops.cast(window_end, "float32")
-        self.assign(self._sums[index], (1.0 - reset) * sums)
-        self.assign(self._squares[index], (1.0 - reset) * squares)
-        return (1.0 - reset) * v
+        return (1.0 - reset) * v, scales, vecs, (1.0 - reset) * sums, (1.0 - reset) * squares
 
     def get_config(self):
         config = super().get_config()
