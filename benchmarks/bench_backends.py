@@ -1,5 +1,5 @@
-"""Step time of SGD, RGOptimizer, RGFlow and LangevinAnnealing on TensorFlow and JAX; two JAX
-processes on loopback against one.
+"""Step time of SGD, RGOptimizer, RGFlow, LangevinAnnealing and UnderdampedLangevin on TensorFlow
+and JAX; two JAX processes on loopback against one.
 
 Each backend runs in its own process (Keras fixes the backend at import) on the same model (two
 ``ScaleCovariantDense`` layers) and data; each variant is warmed up (compiled) and timed per
@@ -25,7 +25,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-VARIANTS = ("sgd", "rg_optimizer", "rg_flow", "langevin")
+VARIANTS = ("sgd", "rg_optimizer", "rg_flow", "langevin", "underdamped")
 
 
 def _model(keras, keras_rg, width, dtype):
@@ -62,8 +62,10 @@ def backend_worker(args):
                 opt = keras_rg.RGOptimizer.for_model(model, keras.optimizers.SGD(1e-2), 1e-3)
             elif name == "rg_flow":
                 opt, callbacks = keras.optimizers.SGD(1e-2), [keras_rg.RGFlow(epsilon=1e-3)]
-            else:
+            elif name == "langevin":
                 opt = keras_rg.LangevinAnnealing(1e-2, seed=1)
+            else:
+                opt = keras_rg.UnderdampedLangevin(0.1, temperature=1e-3, seed=1)
             model.compile(optimizer=opt, loss="mse", jit_compile=True)
 
             def epoch(model=model, callbacks=callbacks):
@@ -136,6 +138,7 @@ def multihost(args):
     )
     t = result["epoch2_step_seconds"]
     return {
+        "optimizer": result["optimizer"],
         "seconds_per_step": t,
         "two_process_over_one": t["p0"] / t["single"],
         "two_vs_one_process_max_relative_weight_difference": result["two_vs_one_process"],
@@ -193,7 +196,7 @@ def main(argv=None):
               + (f" {jt:7.2f}" if jt else f" {'-':>7s}"))  # fmt: skip
     if not args.no_multihost and args.device == "cpu":
         report["multihost_jax"] = mh = multihost(args)
-        print(f"JAX two processes over one (compiled epoch, loopback): "
+        print(f"JAX two processes over one ({mh['optimizer']}, compiled epoch, loopback): "
               f"{mh['two_process_over_one']:.2f}x per step; weights differ by "
               f"{mh['two_vs_one_process_max_relative_weight_difference']:.1e}")  # fmt: skip
     path.write_text(json.dumps(report, indent=1))
