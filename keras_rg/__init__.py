@@ -22,7 +22,7 @@ if configured_backend() == "tensorflow" and "tensorflow" not in sys.modules:
 
     import_tensorflow_quietly()
 
-from keras_rg import activations, flow, layers, schedules  # noqa: E402
+from keras_rg import activations, flow, layers, optimizers, schedules  # noqa: E402
 from keras_rg.activations import PowerLaw, ScaleAware  # noqa: E402
 from keras_rg.coarse_graining import BlockCoarseGraining  # noqa: E402
 from keras_rg.fixed_points import fixed_point_report  # noqa: E402
@@ -32,6 +32,7 @@ from keras_rg.layers import (  # noqa: E402
     ScaleCovariantConv2D,
     ScaleCovariantDense,
 )
+from keras_rg.optimizers import LangevinAnnealing, UnderdampedLangevin  # noqa: E402
 from keras_rg.rg_optimizer import RGOptimizer  # noqa: E402
 from keras_rg.schedules import (  # noqa: E402
     ConstantTemperature,
@@ -48,7 +49,6 @@ _DEFERRED = {
     "callbacks": "keras_rg.callbacks",
     "diagnostics": "keras_rg.diagnostics",
     "information": "keras_rg.information",
-    "optimizers": "keras_rg.optimizers",
     "posterior": "keras_rg.posterior",
     "probe": "keras_rg.probe",
     "step_size": "keras_rg.step_size",
@@ -59,8 +59,6 @@ _DEFERRED = {
     "LayerCouplings": "keras_rg.callbacks",
     "LayerInformation": "keras_rg.callbacks",
     "RGFlow": "keras_rg.callbacks",
-    "LangevinAnnealing": "keras_rg.optimizers",
-    "UnderdampedLangevin": "keras_rg.optimizers",
 }
 
 
