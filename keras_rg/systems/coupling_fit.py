@@ -141,11 +141,6 @@ def check_order(order):
     return check_int("order", order)
 
 
-# Deprecated private names, kept until the modules that import them use DOMAINS / check_order.
-_DOMAINS = DOMAINS
-_check_order = check_order
-
-
 def _squared_radii(x, rho, dim, A):
     if (x is None) == (rho is None):
         raise ValueError("Pass exactly one of `x` (samples) and `rho` (squared radii xᵀAx).")
