@@ -8,7 +8,7 @@ import numpy as np
 from keras_rg.arguments import check_int
 
 __all__ = [
-    "check_block_size",
+    "check_lattice_block_size",
     "check_choice",
     "check_coupling",
     "check_lattice_size",
@@ -62,8 +62,8 @@ def check_choice(name, value, choices):
     return value
 
 
-def check_block_size(name, value, shape):
-    """Checks that the block size is an integer >= 2 dividing every entry of ``shape``."""
+def check_lattice_block_size(name, value, shape):
+    """Checks a block-spin block side: an integer >= 2 dividing every entry of ``shape``."""
     value = check_int(name, value, 2)
     bad = [n for n in shape if n % value]
     if bad:
