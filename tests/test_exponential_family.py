@@ -273,9 +273,7 @@ def test_bad_arguments_of_functions():
         log_radial_integral([1.0, -0.5], 1.0)
 
 
-def test_strings_are_not_couplings_and_old_private_names_still_work():
-    from keras_rg.systems import exponential_family, radial_checks, radial_quadrature
-
+def test_strings_are_not_couplings():
     for bad in ("0.5", ["0.5", "0.1"], [True]):
         with pytest.raises(TypeError, match="`theta`"):
             RadialExponentialFamily(bad, dim=2)
@@ -284,7 +282,3 @@ def test_strings_are_not_couplings_and_old_private_names_still_work():
     # The split kept one implementation: the distribution's log Z is the function's, exactly.
     dist = RadialExponentialFamily([0.5, 0.1], A=A2)
     assert dist.log_partition == log_partition([0.5, 0.1], A=A2)
-    # Deprecated private aliases for modules not yet moved to the public names.
-    assert exponential_family._as_theta is radial_checks.as_theta
-    assert exponential_family._as_spd is radial_checks.as_spd
-    assert exponential_family._RadialQuadrature is radial_quadrature.RadialQuadrature

@@ -5,7 +5,7 @@ Two rules, from the project's architecture (docs/index.md, "How the package is o
 1. no module imports a module of a higher layer (same layer is fine):
 
    layer 0  arguments, backend, activations, layers, coarse_graining, information/, probe
-            (keras/numpy maths; the private helpers _quiet and _validation)
+            (keras/numpy maths; the private helper _quiet)
    layer 1  flow/, fixed_points, rg_optimizer, optimizers/, schedules, diagnostics, posterior,
             step_size, systems/, models (model builders)
    layer 2  experiments/
@@ -36,7 +36,6 @@ PACKAGE = ROOT / "keras_rg"
 LAYERS = {
     "keras_rg._quiet": 0,
     "keras_rg.backend": 0,
-    "keras_rg._validation": 0,
     "keras_rg.arguments": 0,
     "keras_rg.activations": 0,
     "keras_rg.layers": 0,
@@ -189,20 +188,3 @@ def test_the_checker_catches_what_it_should(tmp_path, monkeypatch, source, expec
         lambda self, *a, **k: source if self == fake else original(self, *a, **k),
     )
     assert {rule for _, _, rule in violations()} == expected
-
-
-def test_the_old_private_check_int_delegates_to_the_shared_one():
-    """keras_rg._validation.check_int is a thin wrapper over keras_rg.arguments.check_int kept for
-    its remaining callers: same accepted values, the old ValueError for a non-integer."""
-    import numpy as np
-
-    from keras_rg import _validation, arguments
-
-    for value in (3, np.int64(3), np.array(3)):
-        assert _validation.check_int("n", value) == arguments.check_int("n", value) == 3
-    with pytest.raises(ValueError, match="`n`.*'3'"):
-        _validation.check_int("n", "3")
-    with pytest.raises(TypeError, match="`n`.*2.0"):
-        _validation.check_int("n", 2.0, type_error=True)
-    with pytest.raises(ValueError, match="`n`.*>= 1"):
-        _validation.check_int("n", 0, type_error=True)

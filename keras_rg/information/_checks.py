@@ -12,7 +12,7 @@ __all__ = [
     "as_samples",
     "as_labels",
     "check_positive_float",
-    "check_block_size",
+    "check_row_block_size",
     "label_entropy",
 ]
 
@@ -84,8 +84,9 @@ def check_positive_float(value, name):
     return float(value)
 
 
-def check_block_size(value):
-    """``None`` (planned from the memory budget) or a positive integer."""
+def check_row_block_size(value):
+    """``block_size`` of the pairwise estimators (rows per block): ``None`` (planned from the
+    memory budget) or a positive integer."""
     if value is None:
         return None
     return check_int("block_size", value)

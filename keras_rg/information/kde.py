@@ -10,8 +10,8 @@ from keras_rg.information import _blocks
 from keras_rg.information._checks import (
     as_labels,
     as_samples,
-    check_block_size,
     check_positive_float,
+    check_row_block_size,
     label_entropy,
 )
 from keras_rg.information._result import InformationEstimate
@@ -92,7 +92,7 @@ def _prepare(t, labels, noise_variance, block_size, dtype, relative_noise=False)
         samples -= samples.mean(axis=0)
     noise_variance = check_positive_float(noise_variance, "noise_variance")
     relative_noise = check_bool("relative_noise", relative_noise)
-    block_size = check_block_size(block_size)
+    block_size = check_row_block_size(block_size)
     if dtype not in _DTYPES:
         raise ValueError(
             f"Received an invalid value for `dtype`: expected one of {_DTYPES}. "

@@ -13,7 +13,7 @@ from keras_rg.information._checks import (
     as_labels,
     as_paired_samples,
     as_samples,
-    check_block_size,
+    check_row_block_size,
 )
 from keras_rg.information._result import InformationEstimate
 from keras_rg.information.transforms import DEFAULT_JITTER, break_ties, gaussian_copula
@@ -191,7 +191,7 @@ def ksg_mi(
     n = x.shape[0]
     k = _check_k(k, n)
     method = _resolve(algorithm)
-    block_size = check_block_size(block_size)
+    block_size = check_row_block_size(block_size)
     transform = check_choice("transform", transform, TRANSFORMS)
     _warn_dimension(x.shape[1] + y.shape[1], "joint space of x and y")
     x = _prepare(x, standardize, transform, jitter, seed)
@@ -302,7 +302,7 @@ def ross_mi(
     x = as_samples(x, "x")
     codes = as_labels(labels, x.shape[0])
     method = _resolve(algorithm)
-    block_size = check_block_size(block_size)
+    block_size = check_row_block_size(block_size)
     transform = check_choice("transform", transform, TRANSFORMS)
     counts = np.bincount(codes)
     keep = counts[codes] > 1

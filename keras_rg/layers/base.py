@@ -153,6 +153,15 @@ class ScaleCovariantLayer(keras.layers.Layer):
         """Δ = α (Theorem 1)."""
         return self.activation.alpha
 
+    def _last_dim(self, input_shape, what):
+        """The last axis of ``input_shape`` (input width or channels), which must be known."""
+        dim = input_shape[-1]
+        if dim is None:
+            raise ValueError(
+                f"Layer {self.name!r} needs a known {what}. Received: input_shape={input_shape}"
+            )
+        return dim
+
     def _build_common(self, kernel_shape, out_dim):
         self.kernel = self.add_weight(
             name="kernel",

@@ -21,8 +21,106 @@ def _pair(name, value):
     return (check_int(name, value),) * 2
 
 
+def _per_axis(value):
+    """A size as a tuple with one entry per spatial axis (the 1-D layer stores plain ints)."""
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _config_value(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+class _ScaleCovariantConv(ScaleCovariantLayer):
+    """What the 1-D and 2-D layers share; a subclass sets ``spatial_rank`` and ``padding_modes``."""
+
+    padding_modes = ("valid", "same")
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        dilation_rate=1,
+        activation="tanh",
+        alpha=None,
+        **kwargs,
+    ):
+        super().__init__(activation=activation, alpha=alpha, **kwargs)
+        self.filters = check_int("filters", filters)
+        self.kernel_size = self._sizes("kernel_size", kernel_size)
+        self.strides = self._sizes("strides", strides)
+        self.dilation_rate = self._sizes("dilation_rate", dilation_rate)
+        if padding not in self.padding_modes:
+            *first, last = (repr(mode) for mode in self.padding_modes)
+            raise ValueError(
+                f"Received an invalid value for `padding`: expected {', '.join(first)} or {last}. "
+                f"Received: padding={padding!r}"
+            )
+        if max(_per_axis(self.strides)) > 1 and max(_per_axis(self.dilation_rate)) > 1:
+            raise ValueError(
+                "`strides` > 1 and `dilation_rate` > 1 cannot be combined. Received: "
+                f"strides={strides}, dilation_rate={dilation_rate}"
+            )
+        self.padding = padding
+        self.input_spec = keras.layers.InputSpec(ndim=self.spatial_rank + 2)
+
+    def _sizes(self, name, value):
+        """An integer >= 1 for the 1-D layer; an integer or a pair, as a pair, for the 2-D one."""
+        return check_int(name, value) if self.spatial_rank == 1 else _pair(name, value)
+
+    def build(self, input_shape):
+        channels = self._last_dim(input_shape, "channel dimension")
+        self._build_common((*_per_axis(self.kernel_size), channels, self.filters), self.filters)
+        self.input_spec = keras.layers.InputSpec(ndim=self.spatial_rank + 2, axes={-1: channels})
+
+    def call(self, inputs, scale=None):
+        h = self._activate(inputs, scale)
+        padding = self.padding
+        if padding == "causal":
+            left = self.dilation_rate * (self.kernel_size - 1)
+            h = ops.pad(h, ((0, 0), (left, 0), (0, 0)))
+            padding = "valid"
+        y = ops.conv(
+            h, self.kernel, strides=self.strides, padding=padding, dilation_rate=self.dilation_rate
+        )
+        return self._add_bias(y)
+
+    def compute_output_shape(self, input_shape):
+        out = []
+        axes = zip(
+            input_shape[1 : 1 + self.spatial_rank],
+            _per_axis(self.kernel_size),
+            _per_axis(self.strides),
+            _per_axis(self.dilation_rate),
+            strict=False,
+        )
+        for size, kernel, stride, dilation in axes:
+            if size is not None:
+                span = dilation * (kernel - 1) + 1
+                if self.padding == "valid":
+                    size = (size - span) // stride + 1
+                else:
+                    size = -(-size // stride)
+            out.append(size)
+        return (input_shape[0], *out, self.filters)
+
+    def get_config(self):
+        config = {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": _config_value(self.kernel_size),
+            "strides": _config_value(self.strides),
+            "padding": self.padding,
+            "dilation_rate": _config_value(self.dilation_rate),
+        }
+        if self.spatial_rank != 1:
+            config.pop("causal")  # a causal window exists only along one axis
+        return config
+
+
 @keras.saving.register_keras_serializable(package="keras_rg")
-class ScaleCovariantConv1D(ScaleCovariantLayer):
+class ScaleCovariantConv1D(_ScaleCovariantConv):
     """1-D convolutional scale-covariant layer ``T(x; s) = conv(σ_s(x), W) + b`` for signals and
     time series (channels last).
 
@@ -55,81 +153,12 @@ class ScaleCovariantConv1D(ScaleCovariantLayer):
     in Deep Neural Networks", Theorem 1; docs/layers.md.
     """
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        dilation_rate=1,
-        activation="tanh",
-        alpha=None,
-        **kwargs,
-    ):
-        self.spatial_rank = 1
-        super().__init__(activation=activation, alpha=alpha, **kwargs)
-        self.filters = check_int("filters", filters)
-        self.kernel_size = check_int("kernel_size", kernel_size)
-        self.strides = check_int("strides", strides)
-        self.dilation_rate = check_int("dilation_rate", dilation_rate)
-        if padding not in ("valid", "same", "causal"):
-            raise ValueError(
-                "Received an invalid value for `padding`: expected 'valid', 'same' or 'causal'. "
-                f"Received: padding={padding!r}"
-            )
-        if self.strides > 1 and self.dilation_rate > 1:
-            raise ValueError(
-                "`strides` > 1 and `dilation_rate` > 1 cannot be combined. Received: "
-                f"strides={strides}, dilation_rate={dilation_rate}"
-            )
-        self.padding = padding
-        self.input_spec = keras.layers.InputSpec(ndim=3)
-
-    def build(self, input_shape):
-        channels = input_shape[-1]
-        if channels is None:
-            raise ValueError(
-                f"Layer {self.name!r} needs a known channel dimension. Received: "
-                f"input_shape={input_shape}"
-            )
-        self._build_common((self.kernel_size, channels, self.filters), self.filters)
-        self.input_spec = keras.layers.InputSpec(ndim=3, axes={-1: channels})
-
-    def call(self, inputs, scale=None):
-        h = self._activate(inputs, scale)
-        padding = self.padding
-        if padding == "causal":
-            left = self.dilation_rate * (self.kernel_size - 1)
-            h = ops.pad(h, ((0, 0), (left, 0), (0, 0)))
-            padding = "valid"
-        y = ops.conv(
-            h, self.kernel, strides=self.strides, padding=padding, dilation_rate=self.dilation_rate
-        )
-        return self._add_bias(y)
-
-    def compute_output_shape(self, input_shape):
-        steps = input_shape[1]
-        if steps is not None:
-            span = self.dilation_rate * (self.kernel_size - 1) + 1
-            if self.padding == "valid":
-                steps = (steps - span) // self.strides + 1
-            else:
-                steps = -(-steps // self.strides)
-        return (input_shape[0], steps, self.filters)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "strides": self.strides,
-            "padding": self.padding,
-            "dilation_rate": self.dilation_rate,
-        }
+    spatial_rank = 1
+    padding_modes = ("valid", "same", "causal")
 
 
 @keras.saving.register_keras_serializable(package="keras_rg")
-class ScaleCovariantConv2D(ScaleCovariantLayer):
+class ScaleCovariantConv2D(_ScaleCovariantConv):
     """2-D convolutional scale-covariant layer ``T(x; s) = conv2d(σ_s(x), W) + b`` for images
     (channels last).
 
@@ -158,76 +187,4 @@ class ScaleCovariantConv2D(ScaleCovariantLayer):
     in Deep Neural Networks", Theorem 1; docs/layers.md.
     """
 
-    def __init__(
-        self,
-        filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
-        dilation_rate=1,
-        activation="tanh",
-        alpha=None,
-        **kwargs,
-    ):
-        self.spatial_rank = 2
-        super().__init__(activation=activation, alpha=alpha, **kwargs)
-        self.filters = check_int("filters", filters)
-        self.kernel_size = _pair("kernel_size", kernel_size)
-        self.strides = _pair("strides", strides)
-        self.dilation_rate = _pair("dilation_rate", dilation_rate)
-        if padding not in ("valid", "same"):
-            raise ValueError(
-                "Received an invalid value for `padding`: expected 'valid' or 'same'. "
-                f"Received: padding={padding!r}"
-            )
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "`strides` > 1 and `dilation_rate` > 1 cannot be combined. Received: "
-                f"strides={strides}, dilation_rate={dilation_rate}"
-            )
-        self.padding = padding
-        self.input_spec = keras.layers.InputSpec(ndim=4)
-
-    def build(self, input_shape):
-        channels = input_shape[-1]
-        if channels is None:
-            raise ValueError(
-                f"Layer {self.name!r} needs a known channel dimension. Received: "
-                f"input_shape={input_shape}"
-            )
-        self._build_common((*self.kernel_size, channels, self.filters), self.filters)
-        self.input_spec = keras.layers.InputSpec(ndim=4, axes={-1: channels})
-
-    def call(self, inputs, scale=None):
-        y = ops.conv(
-            self._activate(inputs, scale),
-            self.kernel,
-            strides=self.strides,
-            padding=self.padding,
-            dilation_rate=self.dilation_rate,
-        )
-        return self._add_bias(y)
-
-    def compute_output_shape(self, input_shape):
-        out = []
-        for i, size in enumerate(input_shape[1:3]):
-            if size is not None:
-                span = self.dilation_rate[i] * (self.kernel_size[i] - 1) + 1
-                if self.padding == "valid":
-                    size = (size - span) // self.strides[i] + 1
-                else:
-                    size = -(-size // self.strides[i])
-            out.append(size)
-        return (input_shape[0], *out, self.filters)
-
-    def get_config(self):
-        config = {
-            **super().get_config(),
-            "filters": self.filters,
-            "kernel_size": list(self.kernel_size),
-            "strides": list(self.strides),
-            "padding": self.padding,
-            "dilation_rate": list(self.dilation_rate),
-        }
-        config.pop("causal")
-        return config
+    spatial_rank = 2

@@ -58,12 +58,7 @@ class ScaleCovariantDense(ScaleCovariantLayer):
         self.input_spec = keras.layers.InputSpec(min_ndim=2)
 
     def build(self, input_shape):
-        in_dim = input_shape[-1]
-        if in_dim is None:
-            raise ValueError(
-                f"Layer {self.name!r} needs a known last input dimension. Received: "
-                f"input_shape={input_shape}"
-            )
+        in_dim = self._last_dim(input_shape, "last input dimension")
         self._build_common((in_dim, self.units), self.units)
         self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: in_dim})
 

@@ -5,6 +5,7 @@ from keras import ops
 
 from keras_rg.arguments import check_choice, check_float, check_int, renamed_argument
 from keras_rg.optimizers.noise import (
+    TemperatureMixin,
     check_data_size,
     check_learning_rate,
     check_seed,
@@ -22,7 +23,7 @@ _PRECONDITIONERS = ("identity", "rmsprop")
 
 
 @keras.saving.register_keras_serializable(package="keras_rg")
-class LangevinAnnealing(keras.optimizers.Optimizer):
+class LangevinAnnealing(TemperatureMixin, keras.optimizers.Optimizer):
     """Langevin dynamics with a cooling temperature: simulated annealing for `model.fit`.
 
     Each step is the Euler–Maruyama discretisation of ``dW = -P ∇L dt + sqrt(2 T_t P / N) dB``:
@@ -143,16 +144,6 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
         self.seed = check_seed(seed)
         self._seed_variable = make_seed_variable(self, self.seed)
 
-    @property
-    def current_temperature(self):
-        """The temperature ``T_t`` at the current iteration, a float32 scalar tensor."""
-        return ops.cast(self._temperature_schedule(self._iterations), "float32")
-
-    @property
-    def temperature_schedule(self):
-        """The temperature schedule (a `ConstantTemperature` when a float was given)."""
-        return self._temperature_schedule
-
     def build(self, variables):
         """Creates the RMSprop accumulators (initialised to one) when preconditioning."""
         if self.built:
@@ -202,12 +193,3 @@ class LangevinAnnealing(keras.optimizers.Optimizer):
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        if isinstance(config.get("temperature"), dict):
-            config["temperature"] = keras.saving.deserialize_keras_object(
-                config["temperature"], custom_objects=custom_objects
-            )
-        return super().from_config(config, custom_objects=custom_objects)

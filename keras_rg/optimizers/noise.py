@@ -22,6 +22,7 @@ from keras_rg.backend import backend as _backend_name
 from keras_rg.schedules import ConstantTemperature
 
 __all__ = [
+    "TemperatureMixin",
     "check_data_size",
     "check_learning_rate",
     "check_seed",
@@ -44,6 +45,34 @@ INDEX_SHIFT = 40
 STREAM_SHIFT = 36
 _BACKENDS = ("tensorflow", "jax")
 _Schedule = keras.optimizers.schedules.LearningRateSchedule
+
+
+class TemperatureMixin:
+    """What the Langevin optimizers share around their temperature: the current value and the
+    schedule as properties, and ``from_config`` rebuilding the serialized objects (the temperature
+    schedule, and any other key in ``serialized_keys``). Put it before the Keras optimizer base."""
+
+    serialized_keys = ("temperature",)
+
+    @property
+    def current_temperature(self):
+        """The temperature ``T_t`` at the current iteration, a float32 scalar tensor."""
+        return ops.cast(self._temperature_schedule(self._iterations), "float32")
+
+    @property
+    def temperature_schedule(self):
+        """The temperature schedule (a `ConstantTemperature` when a float was given)."""
+        return self._temperature_schedule
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        for key in cls.serialized_keys:
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(
+                    config[key], custom_objects=custom_objects
+                )
+        return super().from_config(config, custom_objects=custom_objects)
 
 
 def check_learning_rate(learning_rate):

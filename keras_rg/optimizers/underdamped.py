@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_rg.arguments import check_choice, check_float, check_int
 from keras_rg.optimizers.noise import (
+    TemperatureMixin,
     check_data_size,
     check_learning_rate,
     check_seed,
@@ -24,7 +25,7 @@ _MASSES = ("identity", "diagonal", "dense")
 
 
 @keras.saving.register_keras_serializable(package="keras_rg")
-class UnderdampedLangevin(keras.optimizers.Optimizer):
+class UnderdampedLangevin(TemperatureMixin, keras.optimizers.Optimizer):
     """Underdamped Langevin dynamics (stochastic-gradient HMC) for posterior sampling in `fit`.
 
     The dynamics are those of stochastic-gradient HMC (Chen, Fox & Guestrin, "Stochastic
@@ -98,6 +99,8 @@ class UnderdampedLangevin(keras.optimizers.Optimizer):
         (2017), for windowed covariance adaptation. docs/langevin.md for choosing the settings.
     """
 
+    serialized_keys = ("temperature", "adapted_learning_rate")
+
     def __init__(
         self,
         learning_rate=0.01,
@@ -129,16 +132,6 @@ class UnderdampedLangevin(keras.optimizers.Optimizer):
         self.max_dense_size = check_int("max_dense_size", max_dense_size)
         self.seed = check_seed(seed)
         self._seed_variable = make_seed_variable(self, self.seed)
-
-    @property
-    def current_temperature(self):
-        """The temperature ``T_t`` at the current iteration, a float32 scalar tensor."""
-        return ops.cast(self._temperature_schedule(self._iterations), "float32")
-
-    @property
-    def temperature_schedule(self):
-        """The temperature schedule (a `ConstantTemperature` when a float was given)."""
-        return self._temperature_schedule
 
     def _is_dense(self, variable):
         size = 1
@@ -299,13 +292,3 @@ class UnderdampedLangevin(keras.optimizers.Optimizer):
             }
         )
         return config
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        for key in ("temperature", "adapted_learning_rate"):
-            if isinstance(config.get(key), dict):
-                config[key] = keras.saving.deserialize_keras_object(
-                    config[key], custom_objects=custom_objects
-                )
-        return super().from_config(config, custom_objects=custom_objects)

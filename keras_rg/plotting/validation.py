@@ -58,21 +58,39 @@ def plot_theorem_2(path, rows):
 
 def plot_ood(path, accuracy, n_test):
     """Test accuracy against the amplitude factor, one curve per model, with binomial SE."""
-    plt = require_matplotlib()
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    curves = {}
     for name, accs in accuracy.items():
         accs = {k: v for k, v in accs.items() if k.endswith("x")}  # amplitude columns only
         factors = np.array([float(k[:-1]) for k in accs])
         order = np.argsort(factors)
         p = np.array(list(accs.values()))[order]
         se = np.sqrt(np.maximum(p * (1 - p), 1.0 / n_test) / n_test)
-        ax.errorbar(factors[order], p, yerr=se, marker="o", capsize=3, label=name)
-    ax.axvspan(0.5 / 1.0, 2.0 / 1.0, color="grey", alpha=0.15, label="training amplitudes")
+        curves[name] = (factors[order], p, se)
+    return _log_x_error_bars(
+        path,
+        curves,
+        xlabel="amplitude factor applied to the test signals",
+        ylabel="test accuracy",
+        ylim=(0, 1.02),
+        title="Out-of-distribution accuracy across amplitude scales",
+        band=(0.5 / 1.0, 2.0 / 1.0, "training amplitudes"),
+    )
+
+
+def _log_x_error_bars(path, curves, *, xlabel, ylabel, ylim, title, band=None):
+    """One error-bar curve per ``label: (x, y, se)`` on a log x axis (with an optional shaded
+    ``band = (low, high, label)``), saved to ``path``."""
+    plt = require_matplotlib()
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for label, (x, y, se) in curves.items():
+        ax.errorbar(x, y, yerr=se, marker="o", capsize=3, label=label)
+    if band is not None:
+        ax.axvspan(band[0], band[1], color="grey", alpha=0.15, label=band[2])
     ax.set_xscale("log")
-    ax.set_xlabel("amplitude factor applied to the test signals")
-    ax.set_ylabel("test accuracy")
-    ax.set_ylim(0, 1.02)
-    ax.set_title("Out-of-distribution accuracy across amplitude scales")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(*ylim)
+    ax.set_title(title)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save(fig, path)
@@ -102,21 +120,22 @@ def plot_rg_training(path, rows):
 
 def plot_annealing(path, rows, delta):
     """P(L − L* > δ) against the step, one curve per temperature schedule, with binomial SE."""
-    plt = require_matplotlib()
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    for label, r in rows.items():
-        t = np.array([int(k) for k in r])
-        p = np.array([v[0] for v in r.values()])
-        se = np.array([v[1] for v in r.values()])
-        ax.errorbar(t, p, yerr=se, marker="o", capsize=3, label=label)
-    ax.set_xscale("log")
-    ax.set_xlabel("Langevin step t")
-    ax.set_ylabel(f"P(L(w_t) − L* > {delta})")
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_title("Lemma 2.1: convergence in probability")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    return save(fig, path)
+    curves = {
+        label: (
+            np.array([int(k) for k in r]),
+            np.array([v[0] for v in r.values()]),
+            np.array([v[1] for v in r.values()]),
+        )
+        for label, r in rows.items()
+    }
+    return _log_x_error_bars(
+        path,
+        curves,
+        xlabel="Langevin step t",
+        ylabel=f"P(L(w_t) − L* > {delta})",
+        ylim=(-0.02, 1.02),
+        title="Lemma 2.1: convergence in probability",
+    )
 
 
 def plot_beta_curve(path, curve):

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from keras_rg.arguments import check_choice, check_int
-from keras_rg.systems.radial_checks import as_spd
+from keras_rg.systems.radial_checks import as_spd, squared_radii
 from keras_rg.systems.radial_quadrature import RadialQuadrature
 
 __all__ = ["DOMAINS", "CouplingFit", "check_order", "dimensionless_couplings", "fit_couplings"]
@@ -141,11 +141,6 @@ def check_order(order):
     return check_int("order", order)
 
 
-# Deprecated private names, kept until the modules that import them use DOMAINS / check_order.
-_DOMAINS = DOMAINS
-_check_order = check_order
-
-
 def _squared_radii(x, rho, dim, A):
     if (x is None) == (rho is None):
         raise ValueError("Pass exactly one of `x` (samples) and `rho` (squared radii xᵀAx).")
@@ -162,16 +157,8 @@ def _squared_radii(x, rho, dim, A):
                 f"Received mismatched dimensions: `dim`={dim} but `x` has {x.shape[1]} columns."
             )
         dim = x.shape[1]
-        if A is None:
-            rho = np.sum(x * x, axis=1)
-        else:
-            mat, mu, _ = as_spd(A)
-            if mat.shape[0] != dim:
-                raise ValueError(
-                    f"Received mismatched dimensions: `A` has shape {mat.shape} but `x` has "
-                    f"{dim} columns."
-                )
-            rho = np.einsum("ni,ij,nj->n", x, mat, x)
+        rho, mu = squared_radii(x, A)
+        if mu is not None:
             logdet = float(np.sum(np.log(mu)))
     else:
         rho = np.asarray(rho, dtype=np.float64)

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 
 from keras_rg.arguments import check_int
-from keras_rg.systems.radial_checks import as_spd, as_theta
+from keras_rg.systems.radial_checks import as_spd, as_theta, squared_radii
 from keras_rg.systems.radial_quadrature import RadialQuadrature
 
 __all__ = ["ConnectedCorrelations", "connected_correlations", "model_connected_correlations"]
@@ -103,16 +103,7 @@ def connected_correlations(x, *, A=None, blocks=20):
             f"Received too few samples: {blocks} jackknife blocks need at least {8 * blocks} "
             f"samples. Received: n={n}"
         )
-    if A is None:
-        rho = np.sum(x * x, axis=1)
-    else:
-        mat, _, _ = as_spd(A)
-        if mat.shape[0] != dim:
-            raise ValueError(
-                f"Received mismatched dimensions: `A` has shape {mat.shape} but `x` has {dim} "
-                "columns."
-            )
-        rho = np.einsum("ni,ij,nj->n", x, mat, x)
+    rho, _ = squared_radii(x, A)
     full = _estimates(x, rho, dim)
     edges = np.linspace(0, n, blocks + 1).astype(int)
     reps = []

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from keras_rg.systems.radial_checks import as_spd, as_theta, check_dim
+from keras_rg.systems.radial_checks import as_theta, check_dim
 from keras_rg.systems.radial_quadrature import (
     RadialQuadrature,
     log_partition,
@@ -30,12 +30,6 @@ __all__ = [
     "radial_moment",
     "whitening_transform",
 ]
-
-# Deprecated private names, kept until the modules that import them have moved to the public ones
-# (radial_checks.as_theta / as_spd, radial_quadrature.RadialQuadrature); to be removed.
-_as_theta = as_theta
-_as_spd = as_spd
-_RadialQuadrature = RadialQuadrature
 
 # Newton steps after the cubic Hermite start of the inverse CDF (its error is ~1e-5 of a cell;
 # each step squares it).

@@ -1,4 +1,5 @@
-"""Argument checks of the radial exponential family: couplings θ, the matrix A and the dimension N.
+"""Argument checks of the radial exponential family: couplings θ, the matrix A and the dimension N,
+and the squared radii ``xᵀAx`` of samples checked against A.
 
 Shared by :mod:`keras_rg.systems.radial_quadrature`, :mod:`keras_rg.systems.exponential_family`,
 :mod:`keras_rg.systems.canonical_rg`, :mod:`keras_rg.systems.coupling_fit` and
@@ -9,7 +10,7 @@ import numpy as np
 
 from keras_rg.arguments import check_int, invalid_type
 
-__all__ = ["as_spd", "as_theta", "check_dim"]
+__all__ = ["as_spd", "as_theta", "check_dim", "squared_radii"]
 
 
 def _float_array(name, value, expected):
@@ -97,3 +98,17 @@ def check_dim(dim, A):
             "they must agree."
         )
     return int(dim), mat, mu, C
+
+
+def squared_radii(x, A=None):
+    """``ρ_i = x_iᵀ A x_i`` of samples ``x`` (n, N), a float64 array, checked against ``A``;
+    returns ``(ρ, eigenvalues of A)``, the eigenvalues None when ``A`` is None (the identity)."""
+    if A is None:
+        return np.sum(x * x, axis=1), None
+    mat, mu, _ = as_spd(A)
+    if mat.shape[0] != x.shape[1]:
+        raise ValueError(
+            f"Received mismatched dimensions: `A` has shape {mat.shape} but `x` has "
+            f"{x.shape[1]} columns."
+        )
+    return np.einsum("ni,ij,nj->n", x, mat, x), mu

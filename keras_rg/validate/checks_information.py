@@ -14,7 +14,7 @@ import keras
 import numpy as np
 
 from keras_rg.information.layers import TOLERANCE, check_monotonicity
-from keras_rg.validate.result import CheckResult
+from keras_rg.validate.result import CheckResult, mean_and_se, plus_minus
 
 __all__ = ["check_theorem_5", "information_violations"]
 
@@ -70,12 +70,6 @@ def _summary(infos):
     return out
 
 
-def _mean_se(values):
-    values = np.asarray(values, dtype=float)
-    se = float(np.std(values, ddof=1) / np.sqrt(values.size)) if values.size > 1 else float("nan")
-    return float(np.mean(values)), se
-
-
 def check_theorem_5(ctx):
     """Trains a 4-layer scale-covariant MLP with and without RG-guided training (same seeds, data
     and probe) and measures I(T_i; X) of every layer every epoch with two estimator families."""
@@ -99,7 +93,7 @@ def check_theorem_5(ctx):
     # Effect: increases of the final KDE I(T;X) with depth, RG minus plain, per seed.
     inc = {arm: [r["kde"]["final_increases"] for r in runs[arm]] for arm in runs}
     diff = [a - b for a, b in zip(inc["rg"], inc["plain"], strict=True)]
-    effect_mean, effect_se = _mean_se(diff)
+    effect_mean, effect_se = mean_and_se(diff)
     rg_all = {est: sum(r[est]["count"] for r in runs["rg"]) for est in ("kde", "binning")}
     plain_all = {est: sum(r[est]["count"] for r in runs["plain"]) for est in ("kde", "binning")}
     certain = sum(r["kde"]["certain"] for r in runs["rg"])
@@ -135,8 +129,8 @@ def check_theorem_5(ctx):
         + f". {specific}."
     )
     figure = ctx.figure("theorem_5", figure_infos["kde"].plot) if figure_infos else None
-    effect = (f"RG minus plain final-epoch increases = {effect_mean:+.2f} ± "
-              f"{effect_se:.2f} pairs ({n_seeds} seed{'s' if n_seeds > 1 else ''})")  # fmt: skip
+    effect = (f"RG minus plain final-epoch increases = {plus_minus(effect_mean, effect_se, sign=True)}"
+              f" pairs ({n_seeds} seed{'s' if n_seeds > 1 else ''})")  # fmt: skip
     return CheckResult(
         name="theorem_5",
         source="Liaw, Theorem 5; control: same network without RGFlow",

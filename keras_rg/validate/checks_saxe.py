@@ -18,7 +18,7 @@ import numpy as np
 
 from keras_rg.information.binning import binning_mi_input
 from keras_rg.information.datasets import shwartz_ziv_tishby_task
-from keras_rg.validate.result import CheckResult
+from keras_rg.validate.result import CheckResult, mean_and_se, plus_minus
 
 __all__ = [
     "HIDDEN",
@@ -147,12 +147,7 @@ def check_saxe_compression(ctx):
                else "does not hold")  # fmt: skip
     drops = {act: [max(v["drop"] for v in c.values()) for c in comp[act]] for act in comp}
 
-    def mean_se(v):
-        v = np.asarray(v, float)
-        se = float(np.std(v, ddof=1) / np.sqrt(v.size)) if v.size > 1 else float("nan")
-        return float(v.mean()), se
-
-    (t_mean, t_se), (r_mean, r_se) = mean_se(drops["tanh"]), mean_se(drops["relu"])
+    (t_mean, t_se), (r_mean, r_se) = mean_and_se(drops["tanh"]), mean_and_se(drops["relu"])
     last = {act: comp[act][0] for act in comp}
     text = "; ".join(
         f"{act} (accuracy {results[act][0]['accuracy']:.3f}): "
@@ -162,8 +157,8 @@ def check_saxe_compression(ctx):
     figure = ctx.figure("saxe_fig1", plot_compression, {a: r[0] for a, r in results.items()})
     values = {"runs": results, "compression": comp, "seeds": seeds, "epochs": epochs,
               "largest_drop_tanh": drops["tanh"], "largest_drop_relu": drops["relu"]}  # fmt: skip
-    effect = (f"largest drop of binned I(T;X) from its peak: tanh {t_mean:.2f} ± {t_se:.2f}, "
-              f"ReLU {r_mean:.2f} ± {r_se:.2f} nats ({len(seeds)} seed(s))")  # fmt: skip
+    effect = (f"largest drop of binned I(T;X) from its peak: tanh {plus_minus(t_mean, t_se)}, "
+              f"ReLU {plus_minus(r_mean, r_se)} nats ({len(seeds)} seed(s))")  # fmt: skip
     falsified = ("a tanh run with no layer dropping more than max(0.5, 10% of peak) nats below "
                  "its peak, or a ReLU run with such a drop")  # fmt: skip
     return CheckResult(

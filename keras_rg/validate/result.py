@@ -1,11 +1,27 @@
 """The outcome of one validation check: the claim, the measurement, the verdict."""
 
 import dataclasses
+import math
 import os
 
-__all__ = ["VERDICTS", "CheckResult", "Context"]
+import numpy as np
+
+__all__ = ["VERDICTS", "CheckResult", "Context", "mean_and_se", "plus_minus"]
 
 VERDICTS = ("holds", "holds with caveat", "does not hold")
+
+
+def mean_and_se(values):
+    """Mean and standard error over seeds of ``values`` (the SE is NaN for a single value)."""
+    values = np.asarray(values, dtype=float)
+    se = float(np.std(values, ddof=1) / np.sqrt(values.size)) if values.size > 1 else float("nan")
+    return float(np.mean(values)), se
+
+
+def plus_minus(mean, se, digits=2, sign=False):
+    """``"m ± se"`` with ``digits`` decimals; ``"m ± n/a"`` where the SE is undefined (one seed)."""
+    head = f"{mean:+.{digits}f}" if sign else f"{mean:.{digits}f}"
+    return f"{head} ± {'n/a' if math.isnan(se) else f'{se:.{digits}f}'}"
 
 
 @dataclasses.dataclass

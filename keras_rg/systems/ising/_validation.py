@@ -5,10 +5,10 @@ import numbers
 
 import numpy as np
 
-from keras_rg._validation import check_int
+from keras_rg.arguments import check_int
 
 __all__ = [
-    "check_block_size",
+    "check_lattice_block_size",
     "check_choice",
     "check_coupling",
     "check_lattice_size",
@@ -26,7 +26,7 @@ def check_lattice_size(name, value, even=False, minimum=2):
     """Checks a linear lattice size: an integer ``>= minimum``, even when ``even`` is set."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value < minimum:
         raise _invalid(name, f"a lattice size, an integer >= {minimum}", value)
-    value = check_int(name, value, minimum, type_error=True)
+    value = check_int(name, value, minimum)
     if even and value % 2:
         raise _invalid(
             name,
@@ -62,9 +62,9 @@ def check_choice(name, value, choices):
     return value
 
 
-def check_block_size(name, value, shape):
-    """Checks that the block size is an integer >= 2 dividing every entry of ``shape``."""
-    value = check_int(name, value, 2, type_error=True)
+def check_lattice_block_size(name, value, shape):
+    """Checks a block-spin block side: an integer >= 2 dividing every entry of ``shape``."""
+    value = check_int(name, value, 2)
     bad = [n for n in shape if n % value]
     if bad:
         raise _invalid(

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from keras_rg._validation import check_int
+from keras_rg.arguments import check_int
 from keras_rg.systems.ising._validation import (
-    check_block_size,
     check_choice,
+    check_lattice_block_size,
     check_spins,
 )
 from keras_rg.systems.ising.coupling import estimate_coupling
@@ -38,9 +38,9 @@ def block_spin(spins, b=2, tie_break="random", seed=0):
         [[[1, -1], [1, 1]]]
     """
     s = check_spins("spins", spins, 2, "square")
-    b = check_block_size("b", b, s.shape[-2:])
+    b = check_lattice_block_size("b", b, s.shape[-2:])
     check_choice("tie_break", tie_break, _TIE_BREAKS)
-    seed = check_int("seed", seed, 0, type_error=True)
+    seed = check_int("seed", seed, 0)
     n1, n2 = s.shape[-2] // b, s.shape[-1] // b
     blocks = s.reshape(s.shape[:-2] + (n1, b, n2, b)).astype(np.int32)
     total = blocks.sum(axis=(-3, -1))
@@ -84,9 +84,9 @@ def block_spin_flow(spins, b=2, n_steps=1, terms=("nn",), groups=None, tie_break
         >>> [round(e.nn, 1) for e in block_spin_flow(run.spins, 2, 1)]  # doctest: +SKIP
         [0.3, 0.1]
     """
-    n_steps = check_int("n_steps", n_steps, 1, type_error=True)
+    n_steps = check_int("n_steps", n_steps, 1)
     s = check_spins("spins", spins, 2, "square")
-    b = check_block_size("b", b, s.shape[-2:])
+    b = check_lattice_block_size("b", b, s.shape[-2:])
     if any(n % b**n_steps for n in s.shape[-2:]):
         raise ValueError(
             f"Received an invalid value for `n_steps`: expected b ** n_steps = {b**n_steps} to "

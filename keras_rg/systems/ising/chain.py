@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_rg._validation import check_int
+from keras_rg.arguments import check_int
 from keras_rg.systems.ising._validation import check_coupling
 
 __all__ = ["decimate", "decimation_recursion", "sample_chain"]
@@ -37,10 +37,10 @@ def sample_chain(length, coupling, n_samples, periodic=False, seed=0):
     Reference: the 1-D input data of ref. [1] of Gong & Xia, "Interpreting FCDNNs via RG on
     exponential family" (docs/exponential_family.md).
     """
-    n = check_int("length", length, 2, type_error=True)
+    n = check_int("length", length, 2)
     k = check_coupling("coupling", coupling)
-    m = check_int("n_samples", n_samples, 1, type_error=True)
-    seed = check_int("seed", seed, 0, type_error=True)
+    m = check_int("n_samples", n_samples, 1)
+    seed = check_int("seed", seed, 0)
     rng = np.random.default_rng(seed)
     first = np.where(rng.random(m) < 0.5, -1, 1).astype(np.int8)
     t = np.tanh(k)
@@ -82,7 +82,7 @@ def decimate(spins, b=2, periodic=False):
         [[1, -1, 1]]
     """
     arr = np.asarray(spins)
-    b = check_int("b", b, 2, type_error=True)
+    b = check_int("b", b, 2)
     if arr.ndim < 1:
         raise ValueError(
             "Received an invalid value for `spins`: expected an array with the chain on the "
@@ -113,7 +113,7 @@ def decimation_recursion(coupling, b=2):
         >>> round(float(decimation_recursion(0.8)), 6)
         0.473403
     """
-    b = check_int("b", b, 2, type_error=True)
+    b = check_int("b", b, 2)
     k = np.asarray(coupling, dtype=np.float64)
     if not np.all(np.isfinite(k)):
         raise ValueError(

@@ -4,7 +4,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from keras_rg._validation import check_int
+from keras_rg.arguments import check_int
 from keras_rg.systems.ising._validation import (
     check_choice,
     check_coupling,
@@ -41,9 +41,9 @@ class SwendsenWangSampler:
     def __init__(self, size, coupling, n_chains=1, start="hot", seed=0):
         self.size = check_lattice_size("size", size)
         self.coupling = check_coupling("coupling", coupling)
-        self.n_chains = check_int("n_chains", n_chains, 1, type_error=True)
+        self.n_chains = check_int("n_chains", n_chains, 1)
         self.start = check_choice("start", start, ("hot", "cold"))
-        self.seed = check_int("seed", seed, 0, type_error=True)
+        self.seed = check_int("seed", seed, 0)
         self._rng = np.random.default_rng(self.seed)
         shape = (self.n_chains, self.size, self.size)
         if self.start == "hot":
@@ -83,7 +83,7 @@ class SwendsenWangSampler:
 
     def sweep(self, n_sweeps=1):
         """Advances every chain by ``n_sweeps`` Swendsen–Wang updates; refreshes the observables."""
-        for _ in range(check_int("n_sweeps", n_sweeps, 0, type_error=True)):
+        for _ in range(check_int("n_sweeps", n_sweeps, 0)):
             self._one_sweep()
         self.n_sweeps += n_sweeps
         self._observe()
@@ -94,8 +94,8 @@ class SwendsenWangSampler:
         Returns:
             ``(energy, magnetization, spins)`` as ``CheckerboardSampler.record``.
         """
-        n_samples = check_int("n_samples", n_samples, 1, type_error=True)
-        thin = check_int("thin", thin, 1, type_error=True)
+        n_samples = check_int("n_samples", n_samples, 1)
+        thin = check_int("thin", thin, 1)
         energy, magnetization, spins = [], [], []
         for _ in range(n_samples):
             self.sweep(thin)

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from keras_rg._validation import check_int
+from keras_rg.arguments import check_int
 from keras_rg.systems.ising._validation import check_choice, check_spins
 
 __all__ = ["CouplingEstimate", "estimate_coupling"]
@@ -142,7 +142,7 @@ def estimate_coupling(
             f"Received an invalid value for `terms`: expected distinct names from "
             f"{_TERMS[geometry]} for geometry='{geometry}'. Received: terms={terms!r}"
         )
-    max_iter = check_int("max_iter", max_iter, 1, type_error=True)
+    max_iter = check_int("max_iter", max_iter, 1)
     lattice_ndim = 2 if geometry == "square" else 1
     s = check_spins("spins", spins, lattice_ndim, geometry).astype(np.int8)
     s = s.reshape((-1,) + s.shape[s.ndim - lattice_ndim :])

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_rg._validation import check_int
+from keras_rg.arguments import check_int
 
 __all__ = ["as_dataset"]
 
@@ -29,8 +29,8 @@ def as_dataset(spins, targets=None, batch_size=32, shuffle=True, seed=0, channel
         >>> [tuple(t.shape) for t in next(iter(ds))]
         [(5, 4, 4, 1), (5,)]
     """
-    batch_size = check_int("batch_size", batch_size, 1, type_error=True)
-    seed = check_int("seed", seed, 0, type_error=True)
+    batch_size = check_int("batch_size", batch_size, 1)
+    seed = check_int("seed", seed, 0)
     x = np.asarray(spins, dtype=np.float32)
     if channel_axis:
         x = x[..., None]

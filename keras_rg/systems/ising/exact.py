@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import special
 
-from keras_rg._validation import check_int
+from keras_rg.arguments import check_int
 from keras_rg.systems.ising._validation import check_coupling
 
 __all__ = [
@@ -145,11 +145,11 @@ def chain_correlation(coupling, distance=1, length=None, periodic=False):
         0.664037
     """
     k = check_coupling("coupling", coupling)
-    r = check_int("distance", distance, 0, type_error=True)
+    r = check_int("distance", distance, 0)
     t = np.tanh(k)
     if not periodic:
         return float(t**r)
-    n = check_int("length", length, 1, type_error=True)
+    n = check_int("length", length, 1)
     return float((t**r + t ** (n - r)) / (1.0 + t**n))
 
 
@@ -168,6 +168,6 @@ def chain_energy(coupling, length, periodic=False):
         >>> round(chain_energy(0.2, 100), 6)
         -0.195402
     """
-    n = check_int("length", length, 2, type_error=True)
+    n = check_int("length", length, 2)
     bonds = n if periodic else n - 1
     return -bonds * chain_correlation(coupling, 1, n, periodic) / n

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from keras_rg._validation import check_int
+from keras_rg.arguments import check_int
 from keras_rg.systems.ising._validation import (
     check_choice,
     check_coupling,
@@ -186,10 +186,10 @@ class CheckerboardSampler:
     def __init__(self, size, coupling, n_chains=1, method="metropolis", start="hot", seed=0):
         self.size = check_lattice_size("size", size, even=True)
         self.coupling = check_coupling("coupling", coupling)
-        self.n_chains = check_int("n_chains", n_chains, 1, type_error=True)
+        self.n_chains = check_int("n_chains", n_chains, 1)
         self.method = check_choice("method", method, _METHODS)
         self.start = check_choice("start", start, _STARTS)
-        self.seed = check_int("seed", seed, 0, type_error=True)
+        self.seed = check_int("seed", seed, 0)
         keys, spins = [], []
         for c in range(self.n_chains):
             rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(c,)))
@@ -222,7 +222,7 @@ class CheckerboardSampler:
 
         Updates ``energy`` and ``magnetization`` (per spin, one entry per chain) as a side effect.
         """
-        n = check_int("n_sweeps", n_sweeps, 0, type_error=True)
+        n = check_int("n_sweeps", n_sweeps, 0)
         a, b, e, m = _compiled_sweeps(
             self._a,
             self._b,
@@ -243,8 +243,8 @@ class CheckerboardSampler:
             ``(energy, magnetization, spins)``: per-spin series ``(n_samples, n_chains)`` and the
             configurations ``(n_samples, n_chains, L, L)`` (None unless ``store_spins``).
         """
-        n_samples = check_int("n_samples", n_samples, 1, type_error=True)
-        thin = check_int("thin", thin, 1, type_error=True)
+        n_samples = check_int("n_samples", n_samples, 1)
+        thin = check_int("thin", thin, 1)
         a, b, e, m, sa, sb = _record(
             self._a,
             self._b,

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 from scipy import optimize
 
-from keras_rg._validation import check_int
+from keras_rg.arguments import check_int
 from keras_rg.systems.ising.chain import decimation_recursion
 
 __all__ = [
@@ -75,8 +75,8 @@ def migdal_kadanoff_recursion(coupling, b=2, dim=2):
 
     Reference: Migdal, JETP 42, 743 (1975); Kadanoff, Ann. Phys. 100, 359 (1976).
     """
-    b = check_int("b", b, 2, type_error=True)
-    dim = check_int("dim", dim, 1, type_error=True)
+    b = check_int("b", b, 2)
+    dim = check_int("dim", dim, 1)
     return decimation_recursion(np.asarray(coupling, dtype=np.float64) * b ** (dim - 1), b)
 
 
@@ -89,8 +89,8 @@ def migdal_kadanoff_derivative(coupling, b=2, dim=2):
         >>> round(float(migdal_kadanoff_derivative(0.25)), 6)
         1.523188
     """
-    b = check_int("b", b, 2, type_error=True)
-    dim = check_int("dim", dim, 1, type_error=True)
+    b = check_int("b", b, 2)
+    dim = check_int("dim", dim, 1)
     c = float(b ** (dim - 1))
     t = np.tanh(c * np.asarray(coupling, dtype=np.float64))
     # 1 − t^(2b) = (1 − t²) Σ_{j<b} t^(2j): cancel (1 − t²) to stay finite for large K.
@@ -167,8 +167,8 @@ def migdal_kadanoff_fixed_point(b=2, dim=2):
         >>> round(fp.coupling, 10), round(fp.eigenvalue, 5)
         (0.3046889317, 1.67857)
     """
-    b = check_int("b", b, 2, type_error=True)
-    dim = check_int("dim", dim, 2, type_error=True)
+    b = check_int("b", b, 2)
+    dim = check_int("dim", dim, 2)
     grid = np.linspace(1e-3, 3.0, 3001)
     fps = find_fixed_points(
         lambda k: migdal_kadanoff_recursion(k, b, dim),
@@ -186,7 +186,7 @@ def iterate_flow(recursion, couplings, n_steps):
         >>> iterate_flow(migdal_kadanoff_recursion, [0.2, 0.4], 3).shape
         (4, 2)
     """
-    n_steps = check_int("n_steps", n_steps, 0, type_error=True)
+    n_steps = check_int("n_steps", n_steps, 0)
     k = np.atleast_1d(np.asarray(couplings, dtype=np.float64))
     rows = [k]
     for _ in range(n_steps):

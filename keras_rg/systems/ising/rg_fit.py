@@ -281,35 +281,37 @@ def thermal_fixed_point(flow, level=None, degree=1, n_draws=4000, seed=0):
         return ThermalFixedPoint(nan, nan, nan, nan, nan, nan, nan, level, False)
     reps = flow.replicates
     if reps is not None and np.all(np.isfinite(reps[:, :, [level - 1, level]])):
-        out = []
-        for r in reps:
-            rx, _ = _wls(k, r[:, level - 1], flow.errors[:, level - 1], degree)
-            ry, _ = _wls(k, r[:, level], flow.errors[:, level], degree)
-            d = _solve(k0, lo - (hi - lo), hi + (hi - lo), rx, ry)
-            if math.isfinite(d[0]) and d[2] > 0:
-                out.append((d[0], d[1], math.log(d[2]) / math.log(b)))
-        out = np.asarray(out)
+        fits = [
+            (
+                _wls(k, r[:, level - 1], flow.errors[:, level - 1], degree)[0],
+                _wls(k, r[:, level], flow.errors[:, level], degree)[0],
+            )
+            for r in reps
+        ]
+        out = _resampled_solutions(k0, lo, hi, b, fits)
         g = len(out)
         err = (np.sqrt((g - 1) / g * np.sum((out - out.mean(0)) ** 2, axis=0)) if g >= 3
                else np.full(3, math.nan))  # fmt: skip
-        return ThermalFixedPoint(
-            critical_coupling=float(kc), critical_coupling_error=float(err[0]),
-            fixed_point=float(kstar), fixed_point_error=float(err[1]),
-            y_t=float(math.log(slope) / math.log(b)), y_t_error=float(err[2]),
-            slope=float(slope), level=level, found=True,
-        )  # fmt: skip
-    rng = np.random.default_rng(seed)
-    draws = []
-    for dx_, dy_ in zip(rng.multivariate_normal(cx, vx, n_draws),
-                        rng.multivariate_normal(cy, vy, n_draws), strict=True):  # fmt: skip
-        d = _solve(k0, lo - (hi - lo), hi + (hi - lo), dx_, dy_)
-        if math.isfinite(d[0]) and d[2] > 0:
-            draws.append((d[0], d[1], math.log(d[2]) / math.log(b)))
-    draws = np.asarray(draws)
-    err = draws.std(axis=0, ddof=1) if len(draws) > 10 else np.full(3, math.nan)
+    else:
+        rng = np.random.default_rng(seed)
+        fits = zip(rng.multivariate_normal(cx, vx, n_draws),
+                   rng.multivariate_normal(cy, vy, n_draws), strict=True)  # fmt: skip
+        draws = _resampled_solutions(k0, lo, hi, b, fits)
+        err = draws.std(axis=0, ddof=1) if len(draws) > 10 else np.full(3, math.nan)
     return ThermalFixedPoint(
         critical_coupling=float(kc), critical_coupling_error=float(err[0]),
         fixed_point=float(kstar), fixed_point_error=float(err[1]),
         y_t=float(math.log(slope) / math.log(b)), y_t_error=float(err[2]),
         slope=float(slope), level=level, found=True,
     )  # fmt: skip
+
+
+def _resampled_solutions(k0, lo, hi, b, fits):
+    """``(K_c, K*, y_t)`` of each resampled pair of fits ``(cx, cy)`` that has a fixed point with
+    a positive slope (searched in the sampled range widened by its width on each side)."""
+    out = []
+    for cx, cy in fits:
+        d = _solve(k0, lo - (hi - lo), hi + (hi - lo), cx, cy)
+        if math.isfinite(d[0]) and d[2] > 0:
+            out.append((d[0], d[1], math.log(d[2]) / math.log(b)))
+    return np.asarray(out)

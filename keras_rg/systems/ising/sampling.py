@@ -4,7 +4,7 @@ import dataclasses
 
 import numpy as np
 
-from keras_rg._validation import check_int
+from keras_rg.arguments import check_int
 from keras_rg.systems.ising._validation import check_choice
 from keras_rg.systems.ising.cluster import SwendsenWangSampler
 from keras_rg.systems.ising.dataset import as_dataset
@@ -120,9 +120,9 @@ def sample_lattice(
         ((50, 8), (50, 8, 16, 16))
     """
     check_choice("method", method, _METHODS)
-    n_samples = check_int("n_samples", n_samples, 1, type_error=True)
-    burn_in = check_int("burn_in", burn_in, 0, type_error=True)
-    thin = check_int("thin", thin, 1, type_error=True)
+    n_samples = check_int("n_samples", n_samples, 1)
+    burn_in = check_int("burn_in", burn_in, 0)
+    thin = check_int("thin", thin, 1)
     if method == "swendsen_wang":
         sampler = SwendsenWangSampler(size, coupling, n_chains, start, seed)
     else:
