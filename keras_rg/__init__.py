@@ -22,8 +22,29 @@ if configured_backend() == "tensorflow" and "tensorflow" not in sys.modules:
 
     import_tensorflow_quietly()
 
-from keras_rg import activations, flow, layers, optimizers, schedules  # noqa: E402
+from keras_rg import (  # noqa: E402
+    activations,
+    callbacks,
+    diagnostics,
+    flow,
+    information,
+    layers,
+    optimizers,
+    posterior,
+    probe,
+    schedules,
+    step_size,
+    systems,
+)
 from keras_rg.activations import PowerLaw, ScaleAware  # noqa: E402
+from keras_rg.callbacks import (  # noqa: E402
+    CouplingTracker,
+    LangevinLogger,
+    LangevinSamples,
+    LayerCouplings,
+    LayerInformation,
+    RGFlow,
+)
 from keras_rg.coarse_graining import BlockCoarseGraining  # noqa: E402
 from keras_rg.fixed_points import fixed_point_report  # noqa: E402
 from keras_rg.flow import LinearBeta  # noqa: E402
@@ -42,53 +63,11 @@ from keras_rg.schedules import (  # noqa: E402
     LogarithmicCooling,
 )
 
-# Public names from modules that still import TensorFlow at module level: imported here on the
-# TensorFlow backend, on first access elsewhere (so `import keras_rg` on JAX does not load
-# TensorFlow). Move a module's names up to the plain imports above once it is backend-neutral.
-_DEFERRED = {
-    "callbacks": "keras_rg.callbacks",
-    "diagnostics": "keras_rg.diagnostics",
-    "information": "keras_rg.information",
-    "posterior": "keras_rg.posterior",
-    "probe": "keras_rg.probe",
-    "step_size": "keras_rg.step_size",
-    "systems": "keras_rg.systems",
-    "CouplingTracker": "keras_rg.callbacks",
-    "LangevinLogger": "keras_rg.callbacks",
-    "LangevinSamples": "keras_rg.callbacks",
-    "LayerCouplings": "keras_rg.callbacks",
-    "LayerInformation": "keras_rg.callbacks",
-    "RGFlow": "keras_rg.callbacks",
-}
-
-
-def _load_deferred(name):
-    import contextlib
-    import os
-
-    from keras_rg._quiet import stderr_silenced
-
-    # TensorFlow's C++ start-up lines, should this import load it (not on TensorFlow, where it is
-    # loaded quietly above; never with KERAS_RG_QUIET_IMPORT=0).
-    quiet = "tensorflow" not in sys.modules and os.environ.get("KERAS_RG_QUIET_IMPORT") != "0"
-    with stderr_silenced() if quiet else contextlib.nullcontext():
-        module = importlib.import_module(_DEFERRED[name])
-    value = module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
-    globals()[name] = value
-    return value
-
-
-if configured_backend() == "tensorflow":
-    for _name in _DEFERRED:
-        _load_deferred(_name)
-
 __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    """Loads a submodule or deferred name on first access (``keras_rg.validate``, ...)."""
-    if name in _DEFERRED:
-        return _load_deferred(name)
+    """Loads a submodule on first access (``keras_rg.validate``, ...)."""
     if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,6 +24,7 @@ Example:
 
 import fnmatch
 import numbers
+import sys
 
 import keras
 import numpy as np
@@ -38,11 +39,9 @@ _DATASET_POOL = 10  # a Dataset probe is drawn from its first probe_size * _DATA
 
 
 def _is_dataset(value):
-    try:
-        import tensorflow as tf
-    except ImportError:  # pragma: no cover - TensorFlow is a dependency
-        return False
-    return isinstance(value, tf.data.Dataset)
+    # A tf.data.Dataset exists only once TensorFlow is loaded: never import it just to ask.
+    tf = sys.modules.get("tensorflow")
+    return tf is not None and isinstance(value, tf.data.Dataset)
 
 
 def _numeric(name, value):

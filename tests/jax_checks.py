@@ -51,7 +51,8 @@ def main(workdir):
             callbacks = []
         else:
             opt = keras.optimizers.SGD(0.0)
-            callbacks = [keras_rg.RGFlow(epsilon=EPSILON)]
+            callbacks = [keras_rg.RGFlow(epsilon=EPSILON),
+                         keras_rg.LayerInformation(x, probe_size=16, estimator="binning")]  # fmt: skip
         model.compile(optimizer=opt, loss="mse", jit_compile=True)
         history = model.fit(
             x, y, batch_size=len(x) // N_STEPS, epochs=1, shuffle=False, verbose=0,
@@ -59,10 +60,9 @@ def main(workdir):
         )  # fmt: skip
         for i, w in enumerate(model.get_weights()):
             arrays[f"zero_grad_{path}_{i}"] = w
-        if path == "optimizer":
-            # Training with RGOptimizer needed no TensorFlow. (RGFlow, next, loads it today
-            # through keras_rg.callbacks' other modules; Keras's model.save loads it if installed.)
-            out["tensorflow_after_fit"] = "tensorflow" in sys.modules
+        # Training with RGOptimizer, then with the RGFlow and LayerInformation callbacks, needed
+        # no TensorFlow (Keras's model.save loads it if installed, so the saving checks come later).
+        out[f"tensorflow_after_{path}_fit"] = "tensorflow" in sys.modules
         if path == "callback":
             out["rg_beta_norm"] = history.history["rg_beta_norm"][-1]
 

@@ -88,8 +88,10 @@ def runs(tmp_path_factory):
 def test_import_respects_backend_and_skips_tensorflow(runs):
     assert runs["out"]["keras_backend"] == "jax"
     assert runs["out"]["tensorflow_after_import"] is False
-    # Scale-covariant layers with RGOptimizer trained (jit-compiled) without TensorFlow...
-    assert runs["out"]["tensorflow_after_fit"] is False
+    # Scale-covariant layers trained (jit-compiled) with RGOptimizer, then with the RGFlow and
+    # LayerInformation (binning) callbacks, without TensorFlow...
+    assert runs["out"]["tensorflow_after_optimizer_fit"] is False
+    assert runs["out"]["tensorflow_after_callback_fit"] is False
     # ...and a TensorFlow-only part says which backend runs and what to do.
     message = runs["out"]["require_tensorflow"]
     assert "a TensorFlow-only part needs the TensorFlow backend" in message

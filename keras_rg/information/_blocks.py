@@ -1,8 +1,16 @@
-"""Blocked pairwise distances in TensorFlow: memory O(block * n), never O(n^2 * d)."""
+"""Blocked pairwise distances in TensorFlow: memory O(block * n), never O(n^2 * d).
 
-import tensorflow as tf
+The blocked estimators are TensorFlow programs that take and return NumPy arrays, so they run
+beside any Keras backend; TensorFlow is imported (quietly) on their first use, not when
+``keras_rg.information`` is imported (docs/distributed.md).
+"""
+
+import functools
+import sys
 
 __all__ = [
+    "compiled",
+    "tf",
     "DEFAULT_BUDGET_BYTES",
     "RUNTIME_ALLOWANCE_BYTES",
     "plan_block_rows",
@@ -12,6 +20,34 @@ __all__ = [
     "squared_distances",
     "chebyshev_distances",
 ]
+
+
+class _LazyTensorFlow:
+    """``tensorflow``, imported quietly on the first attribute access."""
+
+    def __getattr__(self, name):
+        if "tensorflow" not in sys.modules:
+            from keras_rg._quiet import import_tensorflow_quietly
+
+            import_tensorflow_quietly()
+        return getattr(sys.modules["tensorflow"], name)
+
+
+tf = _LazyTensorFlow()
+
+
+def compiled(fn):
+    """``tf.function(fn, reduce_retracing=True)``, built on the first call."""
+    cache = []
+
+    @functools.wraps(fn)
+    def call(*args):
+        if not cache:
+            cache.append(tf.function(fn, reduce_retracing=True))
+        return cache[0](*args)
+
+    return call
+
 
 # Bytes allowed for one block's (block, n) temporaries. The samples themselves (n * d) come on top.
 DEFAULT_BUDGET_BYTES = 128 * 2**20

@@ -3,10 +3,10 @@
 import math
 
 import numpy as np
-import tensorflow as tf
 
 from keras_rg.arguments import check_bool
 from keras_rg.information import _blocks
+from keras_rg.information._blocks import tf
 from keras_rg.information._checks import (
     as_labels,
     as_samples,
@@ -24,7 +24,7 @@ KDE_TEMPORARIES = 8
 _DTYPES = ("float64", "float32")
 
 
-@tf.function(reduce_retracing=True)
+@_blocks.compiled
 def _block_sums(block, samples, block_sq, samples_sq, start, block_onehot, onehot, inv_kl, inv_bd):
     """Sums over the block's rows of log sum_j exp(-D_ij / 2s) (KL) and exp(-D_ij / 8s) (BD),
     over all j and over the j of the row's own class. Every row holds its own D_ii = 0, so each

@@ -3,12 +3,12 @@
 import warnings
 
 import numpy as np
-import tensorflow as tf
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 
 from keras_rg.arguments import check_choice, check_int, renamed_argument
 from keras_rg.information import _blocks
+from keras_rg.information._blocks import tf
 from keras_rg.information._checks import (
     as_labels,
     as_paired_samples,
@@ -90,7 +90,7 @@ def _radius(eps):
 # KSG, algorithm 1: I = psi(k) + psi(n) - < psi(n_x + 1) + psi(n_y + 1) >
 
 
-@tf.function(reduce_retracing=True)
+@_blocks.compiled
 def _ksg_block(x_block, y_block, x, y, start, k):
     inf = tf.constant(np.inf, tf.float64)
     me = _blocks.self_mask(start, tf.shape(x_block)[0], tf.shape(x)[0])
@@ -210,7 +210,7 @@ def ksg_mi(
 # Ross (2014): I = psi(n) + <psi(k_i)> - <psi(n_c(i))> - <psi(m_i)>
 
 
-@tf.function(reduce_retracing=True)
+@_blocks.compiled
 def _ross_block(x_block, x, start, block_codes, codes, block_k, k_max):
     inf = tf.constant(np.inf, tf.float64)
     me = _blocks.self_mask(start, tf.shape(x_block)[0], tf.shape(x)[0])
