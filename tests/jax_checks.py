@@ -82,6 +82,11 @@ def main(workdir):
         keras_rg.RGOptimizer(
             keras.optimizers.Adam(1e-3), betas={"*/kernel": keras_rg.LinearBeta(-0.5)}
         ),
+        keras_rg.ScaleCovariantConv2D(4, (3, 1), alpha=0.0, scale_mode="local", window=(3, 1)),
+        keras_rg.BlockCoarseGraining(2),
+        keras_rg.RGFlow(epsilon=1e-3, alpha=1.0),
+        keras_rg.LangevinAnnealing(1e-2, temperature=keras_rg.LogarithmicCooling(0.1), seed=3),
+        keras_rg.UnderdampedLangevin(1e-2, seed=3),
     ]
     configs = {}
     for obj in objects:

@@ -100,7 +100,7 @@ def test_import_respects_backend_and_skips_tensorflow(runs):
 
 def test_config_roundtrip_on_jax(runs):
     configs = runs["out"]["config_roundtrip"]
-    assert len(configs) == 11 and all(configs.values()), configs
+    assert len(configs) == 16 and all(configs.values()), configs
     # A schedule's value on JAX is the closed form T_0 · r^(s / decay_steps).
     np.testing.assert_allclose(runs["out"]["exponential_cooling"], [1.0, 0.5**0.5, 0.5], 1e-6)
 
