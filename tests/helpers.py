@@ -35,3 +35,23 @@ def assert_config_roundtrip(obj):
     assert type(back) is type(obj)
     assert _as_json(back.get_config()) == _as_json(obj.get_config())
     return back
+
+
+def sampler_model_and_data(make_optimizer, jit_compile):
+    """The small regression model (5 → 8 tanh → 3) and data of the samplers' resume and
+    reproducibility tests, compiled with ``make_optimizer()`` (called after the model is built,
+    from a fixed Keras seed). Returns ``(model, x, y)``."""
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential(
+        [keras.Input((5,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(3)]
+    )
+    model.compile(optimizer=make_optimizer(), loss="mse", jit_compile=jit_compile)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 5)).astype(np.float32)
+    y = rng.normal(size=(64, 3)).astype(np.float32)
+    return model, x, y
+
+
+def fit_in_order(model, x, y, epochs):
+    """``fit`` in batches of 16, unshuffled, silently: the same steps on every run."""
+    model.fit(x, y, batch_size=16, epochs=epochs, shuffle=False, verbose=0)

@@ -15,7 +15,12 @@ from scipy.optimize import brentq
 
 from keras_rg.optimizers import LangevinAnnealing
 from keras_rg.schedules import ConstantTemperature, ExponentialCooling, LogarithmicCooling
-from tests.helpers import assert_config_roundtrip, assert_model_roundtrip
+from tests.helpers import (
+    assert_config_roundtrip,
+    assert_model_roundtrip,
+    fit_in_order,
+    sampler_model_and_data,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -197,27 +202,18 @@ def test_log_cooling_escapes_local_minimum_where_sgd_does_not():
 
 
 def _model_and_data(jit_compile, seed=5, optimizer=None):
-    keras.utils.set_random_seed(1)
-    model = keras.Sequential(
-        [keras.Input((5,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(3)]
-    )
-    if optimizer is None:
-        optimizer = LangevinAnnealing(
+    def make_optimizer():
+        if optimizer is not None:
+            return optimizer
+        return LangevinAnnealing(
             0.05,
             temperature=ExponentialCooling(0.1, 0.9, 4),
             preconditioner="rmsprop",
             burn_in=3,
             seed=seed,
         )
-    model.compile(optimizer=optimizer, loss="mse", jit_compile=jit_compile)
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(64, 5)).astype(np.float32)
-    y = rng.normal(size=(64, 3)).astype(np.float32)
-    return model, x, y
 
-
-def _fit(model, x, y, epochs):
-    model.fit(x, y, batch_size=16, epochs=epochs, shuffle=False, verbose=0)
+    return sampler_model_and_data(make_optimizer, jit_compile)
 
 
 def test_seed_gives_the_same_run():
@@ -236,13 +232,13 @@ def test_seed_gives_the_same_run():
 
 def test_save_load_resumes_bit_exactly(tmp_path):
     model, x, y = _model_and_data(jit_compile=False)
-    _fit(model, x, y, 2)
+    fit_in_order(model, x, y, 2)
     model.save(tmp_path / "half.keras")
-    _fit(model, x, y, 2)  # the uninterrupted run
+    fit_in_order(model, x, y, 2)  # the uninterrupted run
     resumed = keras.models.load_model(tmp_path / "half.keras", safe_mode=True)
     assert isinstance(resumed.optimizer, LangevinAnnealing)
     assert int(resumed.optimizer.iterations) == 8
-    _fit(resumed, x, y, 2)
+    fit_in_order(resumed, x, y, 2)
     for a, b in zip(model.get_weights(), resumed.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(model.optimizer.variables, resumed.optimizer.variables, strict=True):
@@ -251,22 +247,22 @@ def test_save_load_resumes_bit_exactly(tmp_path):
 
 def test_checkpoint_resumes_bit_exactly_with_xla(tmp_path):
     model, x, y = _model_and_data(jit_compile=True)
-    _fit(model, x, y, 2)
+    fit_in_order(model, x, y, 2)
     path = tf.train.Checkpoint(model=model, optimizer=model.optimizer).save(tmp_path / "ckpt")
-    _fit(model, x, y, 2)  # the uninterrupted run
+    fit_in_order(model, x, y, 2)  # the uninterrupted run
 
     fresh, _, _ = _model_and_data(jit_compile=True, seed=999)  # the seed is restored too
     fresh.optimizer.build(fresh.trainable_variables)
     tf.train.Checkpoint(model=fresh, optimizer=fresh.optimizer).restore(path).assert_consumed()
     assert int(fresh.optimizer._seed_variable.numpy()) == 5
-    _fit(fresh, x, y, 2)
+    fit_in_order(fresh, x, y, 2)
     for a, b in zip(model.get_weights(), fresh.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
 def test_model_roundtrip_and_config(tmp_path):
     model, x, y = _model_and_data(jit_compile=False)
-    _fit(model, x, y, 1)
+    fit_in_order(model, x, y, 1)
     loaded = assert_model_roundtrip(model, x, tmp_path)
     assert loaded.optimizer.get_config() == model.optimizer.get_config()
     for optimizer in [
@@ -298,14 +294,14 @@ def test_zero_temperature_is_sgd_with_keras_options():
 def test_mirrored_copies_receive_identical_noise(two_cpu_strategy):
     with two_cpu_strategy.scope():
         model, x, y = _model_and_data(jit_compile=False)
-    _fit(model, x, y, 2)
+    fit_in_order(model, x, y, 2)
     # The same run without noise, on one device: differs by the noise (float rounding of the
     # all-reduce is ~1e-7, the noise moves weights by ~1e-2).
     noiseless, _, _ = _model_and_data(
         jit_compile=False,
         optimizer=LangevinAnnealing(0.05, temperature=0.0, preconditioner="rmsprop"),
     )
-    _fit(noiseless, x, y, 2)
+    fit_in_order(noiseless, x, y, 2)
     for variable, still in zip(
         model.trainable_variables, noiseless.trainable_variables, strict=True
     ):
@@ -330,7 +326,7 @@ def test_noise_is_float32_under_mixed_precision():
 
     keras.config.set_dtype_policy("mixed_float16")
     model, x, y = _model_and_data(jit_compile=False)
-    _fit(model, x, y, 1)
+    fit_in_order(model, x, y, 1)
     assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
     assert all(v.dtype == "float32" for v in model.trainable_variables)
     assert all(np.all(np.isfinite(w)) for w in model.get_weights())

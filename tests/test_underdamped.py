@@ -10,7 +10,12 @@ from scipy.linalg import solve_discrete_lyapunov
 from keras_rg.diagnostics import effective_sample_size
 from keras_rg.optimizers import UnderdampedLangevin
 from keras_rg.schedules import CyclicalTemperature, ExponentialCooling
-from tests.helpers import assert_config_roundtrip, assert_model_roundtrip
+from tests.helpers import (
+    assert_config_roundtrip,
+    assert_model_roundtrip,
+    fit_in_order,
+    sampler_model_and_data,
+)
 
 
 def _runner(optimizer, variable, grad_fn):
@@ -152,12 +157,10 @@ def test_adapted_mass_targets_the_known_gaussian_after_adaptation(mass):
 
 
 def _model(jit_compile, seed=5, optimizer=None):
-    keras.utils.set_random_seed(1)
-    model = keras.Sequential(
-        [keras.Input((5,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(3)]
-    )
-    if optimizer is None:
-        optimizer = UnderdampedLangevin(
+    def make_optimizer():
+        if optimizer is not None:
+            return optimizer
+        return UnderdampedLangevin(
             0.05,
             temperature=ExponentialCooling(0.1, 0.9, 4),
             data_size=64,
@@ -166,25 +169,18 @@ def _model(jit_compile, seed=5, optimizer=None):
             max_dense_size=30,  # the 5×8 kernel gets a diagonal mass, the others dense
             seed=seed,
         )
-    model.compile(optimizer=optimizer, loss="mse", jit_compile=jit_compile)
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(64, 5)).astype(np.float32)
-    y = rng.normal(size=(64, 3)).astype(np.float32)
-    return model, x, y
 
-
-def _fit(model, x, y, epochs):
-    model.fit(x, y, batch_size=16, epochs=epochs, shuffle=False, verbose=0)
+    return sampler_model_and_data(make_optimizer, jit_compile)
 
 
 def test_save_load_resumes_bit_exactly_across_adaptation(tmp_path):
     model, x, y = _model(jit_compile=False)
-    _fit(model, x, y, 1)  # 4 steps: inside the adaptation windows (burn-in 8)
+    fit_in_order(model, x, y, 1)  # 4 steps: inside the adaptation windows (burn-in 8)
     model.save(tmp_path / "half.keras")
-    _fit(model, x, y, 3)
+    fit_in_order(model, x, y, 3)
     resumed = keras.models.load_model(tmp_path / "half.keras", safe_mode=True)
     assert isinstance(resumed.optimizer, UnderdampedLangevin)
-    _fit(resumed, x, y, 3)
+    fit_in_order(resumed, x, y, 3)
     for a, b in zip(model.get_weights(), resumed.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(model.optimizer.variables, resumed.optimizer.variables, strict=True):
@@ -193,13 +189,13 @@ def test_save_load_resumes_bit_exactly_across_adaptation(tmp_path):
 
 def test_checkpoint_resumes_bit_exactly_with_xla(tmp_path):
     model, x, y = _model(jit_compile=True)
-    _fit(model, x, y, 1)
+    fit_in_order(model, x, y, 1)
     path = tf.train.Checkpoint(model=model, optimizer=model.optimizer).save(tmp_path / "ckpt")
-    _fit(model, x, y, 3)
+    fit_in_order(model, x, y, 3)
     fresh, _, _ = _model(jit_compile=True, seed=999)
     fresh.optimizer.build(fresh.trainable_variables)
     tf.train.Checkpoint(model=fresh, optimizer=fresh.optimizer).restore(path).assert_consumed()
-    _fit(fresh, x, y, 3)
+    fit_in_order(fresh, x, y, 3)
     for a, b in zip(model.get_weights(), fresh.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -207,11 +203,11 @@ def test_checkpoint_resumes_bit_exactly_with_xla(tmp_path):
 def test_mirrored_copies_are_identical(two_cpu_strategy):
     with two_cpu_strategy.scope():
         model, x, y = _model(jit_compile=False)
-    _fit(model, x, y, 3)  # through both adaptations (steps 3 and 7)
+    fit_in_order(model, x, y, 3)  # through both adaptations (steps 3 and 7)
     noiseless, _, _ = _model(
         jit_compile=False, optimizer=UnderdampedLangevin(0.05, temperature=0.0)
     )
-    _fit(noiseless, x, y, 3)
+    fit_in_order(noiseless, x, y, 3)
     for variable, still in zip(
         model.trainable_variables, noiseless.trainable_variables, strict=True
     ):
@@ -236,7 +232,7 @@ def test_zero_temperature_zero_friction_is_leapfrog():
 
 def test_config_roundtrip_and_model_roundtrip(tmp_path):
     model, x, y = _model(jit_compile=False)
-    _fit(model, x, y, 1)
+    fit_in_order(model, x, y, 1)
     loaded = assert_model_roundtrip(model, x, tmp_path)
     assert loaded.optimizer.get_config() == model.optimizer.get_config()
     for optimizer in [
